@@ -1,0 +1,104 @@
+/**
+ * The fully resolved plan of one tenant: defaults applied, names, images and limits decided.
+ * Components only declare resources from it; nothing downstream re-reads tenants.json.
+ */
+import { BUILT_IN_DEFAULTS, DatabaseSpec, TenantEntry, TenantSettings } from "./tenantsSchema";
+import { TenantNames, tenantNames } from "./names";
+import { TenantSizing, sizeTenant } from "./sizing";
+import { TenantImages, PINNED, tenantImages } from "./versions";
+import type { Target } from "./targets";
+
+export interface TenantBudget {
+    cpus: number;
+    memoryMb: number;
+    diskGb: number;
+}
+
+export interface TenantPlan {
+    id: string;
+    target: Target;
+    /** Host port of the editor on the target. */
+    port: number;
+    /** Public URL of the editor and webhooks, ending with `/`. */
+    url: string;
+    n8nVersion: string;
+    images: TenantImages;
+    workers: number;
+    /** Executions each worker runs at once. */
+    concurrency: number;
+    budget: TenantBudget;
+    sizing: TenantSizing;
+    timezone: string;
+    status: "active" | "suspended";
+    database: DatabaseSpec;
+    /** Extra n8n environment variables, already checked against the reserved ones. */
+    env: Readonly<Record<string, string>>;
+    names: TenantNames;
+}
+
+export const MIB_PER_GIB = 1024;
+
+/** A tenant's settings with `defaults` and the built-in defaults applied, before targets are looked up. */
+export interface ResolvedSettings {
+    target: string | undefined;
+    n8nVersion: string;
+    workers: number;
+    concurrency: number;
+    resources: { cpus: number; memoryGb: number; diskGb: number };
+    timezone: string;
+    status: "active" | "suspended";
+    database: DatabaseSpec;
+    env: Record<string, string>;
+}
+
+export function resolveSettings(entry: TenantEntry, defaults: TenantSettings, defaultTarget: string | undefined): ResolvedSettings {
+    return {
+        target: entry.target ?? defaults.target ?? defaultTarget,
+        n8nVersion: entry.n8nVersion ?? defaults.n8nVersion ?? PINNED.n8n,
+        workers: entry.workers ?? defaults.workers ?? BUILT_IN_DEFAULTS.workers,
+        concurrency: entry.concurrency ?? defaults.concurrency ?? BUILT_IN_DEFAULTS.concurrency,
+        resources: { ...BUILT_IN_DEFAULTS.resources, ...defaults.resources, ...entry.resources },
+        timezone: entry.timezone ?? defaults.timezone ?? BUILT_IN_DEFAULTS.timezone,
+        status: entry.status ?? defaults.status ?? BUILT_IN_DEFAULTS.status,
+        database: entry.database ?? defaults.database ?? BUILT_IN_DEFAULTS.database,
+        env: { ...defaults.env, ...entry.env },
+    };
+}
+
+export function budgetOf(settings: ResolvedSettings): TenantBudget {
+    return {
+        cpus: settings.resources.cpus,
+        memoryMb: Math.floor(settings.resources.memoryGb * MIB_PER_GIB),
+        diskGb: settings.resources.diskGb,
+    };
+}
+
+/** The default public URL: the target's public host and the tenant's port. */
+export function defaultUrl(target: Target, port: number): string {
+    return `http://${target.publicHost}:${port}/`;
+}
+
+function withTrailingSlash(url: string): string {
+    return url.endsWith("/") ? url : `${url}/`;
+}
+
+export function planTenant(entry: TenantEntry, settings: ResolvedSettings, target: Target): TenantPlan {
+    const budget = budgetOf(settings);
+    return {
+        id: entry.id,
+        target,
+        port: entry.port,
+        url: withTrailingSlash(entry.url ?? defaultUrl(target, entry.port)),
+        n8nVersion: settings.n8nVersion,
+        images: tenantImages(settings.n8nVersion),
+        workers: settings.workers,
+        concurrency: settings.concurrency,
+        budget,
+        sizing: sizeTenant(budget, settings.workers),
+        timezone: settings.timezone,
+        status: settings.status,
+        database: settings.database,
+        env: settings.env,
+        names: tenantNames(entry.id),
+    };
+}

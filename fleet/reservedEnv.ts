@@ -1,0 +1,51 @@
+/**
+ * n8n environment variables a tenant's `env` may not set: the ones that wire a tenant to its own
+ * database, Redis, key and runners (isolation), and the ones n8n-fleet derives from other fields.
+ */
+
+interface ReservedFamily {
+    /** Variable names of the family; a prefix ends with `_`. */
+    names: readonly string[];
+    /** Why the family is reserved and what to do instead: the end of the error sentence. */
+    reason: string;
+}
+
+const RESERVED: readonly ReservedFamily[] = [
+    { names: ["DB_"], reason: "it would point n8n away from the tenant's own PostgreSQL; isolation-critical settings cannot be overridden, remove it (the database is chosen with `database`)" },
+    { names: ["QUEUE_BULL_"], reason: "it would point n8n away from the tenant's own Redis; isolation-critical settings cannot be overridden, remove it" },
+    { names: ["N8N_ENCRYPTION_KEY"], reason: "each tenant's encryption key is generated once by n8n-fleet and kept as a secret; isolation-critical settings cannot be overridden, remove it" },
+    { names: ["N8N_RUNNERS_"], reason: "the runner token and broker are generated per tenant by n8n-fleet; isolation-critical settings cannot be overridden, remove it" },
+    { names: ["EXECUTIONS_MODE", "OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS", "QUEUE_HEALTH_CHECK_"], reason: "every tenant runs in queue mode with health checks on; remove it (set `workers` and `concurrency` instead)" },
+    { names: ["N8N_HOST", "N8N_PORT", "N8N_PROTOCOL", "N8N_EDITOR_BASE_URL", "WEBHOOK_URL", "N8N_WEBHOOK_URL", "N8N_SECURE_COOKIE", "N8N_LISTEN_ADDRESS"], reason: "n8n-fleet derives it from the tenant's `url` and `port`; remove it and set `url` instead" },
+    { names: ["GENERIC_TIMEZONE", "TZ"], reason: "n8n-fleet derives it from `timezone`; remove it and set `timezone` instead" },
+    { names: ["NODE_OPTIONS"], reason: "n8n-fleet sizes the Node heap from `resources`; remove it and change `resources` instead" },
+    { names: ["N8N_USER_FOLDER", "N8N_DIAGNOSTICS_ENABLED", "N8N_VERSION_NOTIFICATIONS_ENABLED"], reason: "n8n-fleet fixes it for every tenant (data folder on the tenant's volume, telemetry off); remove it" },
+];
+
+function matches(name: string, reserved: string): boolean {
+    return reserved.endsWith("_") ? name.startsWith(reserved) : name === reserved;
+}
+
+/** Why `name` is reserved, or undefined when a tenant may set it. */
+export function reservedEnvReason(name: string): string | undefined {
+    return RESERVED.find((family) => family.names.some((reserved) => matches(name, reserved)))?.reason;
+}
+
+/** The same rule as a regular expression, for the JSON Schema that editors check while typing. */
+export const ALLOWED_ENV_NAME = new RegExp(
+    `^(?!(?:${RESERVED.flatMap((family) => family.names)
+        .map((reserved) => (reserved.endsWith("_") ? reserved : `${reserved}$`))
+        .join("|")}))[A-Z_][A-Z0-9_]*$`,
+);
+
+/**
+ * Why a tenants.json key that is not in the schema looks like an attempt to wire a tenant to
+ * something outside its isolation (a shared database, Redis, key or token), or undefined.
+ */
+export function isolationKeyReason(key: string): string | undefined {
+    if (/encrypt/i.test(key)) return "each tenant's encryption key is generated once by n8n-fleet and kept as a secret; isolation-critical settings cannot be overridden, remove it";
+    if (/redis|queue/i.test(key)) return "every tenant gets its own Redis, wired by n8n-fleet; isolation-critical settings cannot be overridden, remove it";
+    if (/token|runner/i.test(key)) return "the runner token is generated per tenant by n8n-fleet; isolation-critical settings cannot be overridden, remove it";
+    if (/postgres|^db|host|user|password|secret|connection/i.test(key)) return "every tenant gets its own database and generated passwords, wired by n8n-fleet; isolation-critical settings cannot be overridden, remove it";
+    return undefined;
+}

@@ -1,0 +1,115 @@
+/**
+ * The one sizing function: how a tenant's CPU and memory budget is split between its containers.
+ * Every container gets a limit, and the limits of one tenant never add up to more than its budget.
+ */
+
+export interface Budget {
+    cpus: number;
+    memoryMb: number;
+}
+
+export interface Limits {
+    /** Hard memory limit in MiB (Docker's `memory`, swap included). */
+    memoryMb: number;
+    /** CPU quota in cores (Docker's `cpus`). */
+    cpus: number;
+}
+
+export interface TenantSizing {
+    postgres: Limits & {
+        /** `shared_buffers`: a quarter of PostgreSQL's memory, the usual starting point. */
+        sharedBuffersMb: number;
+    };
+    redis: Limits & {
+        /** `maxmemory`: leaves room under the container limit for Redis's own overhead and rewrite forks. */
+        maxMemoryMb: number;
+    };
+    /** The n8n main process. */
+    main: Limits;
+    /** Each queue worker (main and workers get the same size, so they share one environment). */
+    worker: Limits;
+    /** Each task-runner sidecar. */
+    runner: Limits;
+    /** V8 old-space limit of every n8n process: under the container limit, so Node collects before the kernel kills. */
+    n8nHeapMb: number;
+}
+
+/**
+ * Smallest memory each process starts and idles in, in MiB, with headroom over the resident sizes
+ * the end-to-end test measured (README, "Capacity"). A budget below their sum is rejected.
+ */
+export const MEMORY_FLOOR_MB = {
+    postgres: 256,
+    redis: 64,
+    n8n: 640,
+    runner: 192,
+} as const;
+
+/** Relative CPU weights: n8n processes do the work, PostgreSQL serves them, Redis only queues. */
+const CPU_WEIGHT = {
+    postgres: 2,
+    redis: 1,
+    n8n: 4,
+    runner: 2,
+} as const;
+
+/** Docker's smallest CPU quota. */
+const MIN_CPUS_PER_CONTAINER = 0.01;
+
+/** Below this a tenant's n8n answers too slowly to be usable; more a sanity bound than a measurement. */
+export const MIN_TENANT_CPUS = 0.5;
+
+function containerCounts(workers: number) {
+    return { postgres: 1, redis: 1, n8n: 1 + workers, runner: workers };
+}
+
+/** Memory, in MiB, below which a tenant with this many workers cannot start. */
+export function minimumMemoryMb(workers: number): number {
+    const counts = containerCounts(workers);
+    return (Object.keys(MEMORY_FLOOR_MB) as (keyof typeof MEMORY_FLOOR_MB)[]).reduce(
+        (sum, kind) => sum + MEMORY_FLOOR_MB[kind] * counts[kind],
+        0,
+    );
+}
+
+function floorTo(value: number, step: number): number {
+    return Math.floor(value / step + 1e-9) * step;
+}
+
+/**
+ * Splits the budget in proportion to each process's floor (memory) or weight (CPU), rounding down,
+ * so the sum stays within the budget. Callers validate first: the budget must cover the floors.
+ */
+export function sizeTenant(budget: Budget, workers: number): TenantSizing {
+    const memoryScale = budget.memoryMb / minimumMemoryMb(workers);
+    const memory = (kind: keyof typeof MEMORY_FLOOR_MB) => Math.floor(MEMORY_FLOOR_MB[kind] * memoryScale);
+
+    const counts = containerCounts(workers);
+    const totalWeight = (Object.keys(CPU_WEIGHT) as (keyof typeof CPU_WEIGHT)[]).reduce(
+        (sum, kind) => sum + CPU_WEIGHT[kind] * counts[kind],
+        0,
+    );
+    const cpus = (kind: keyof typeof CPU_WEIGHT) =>
+        Math.max(MIN_CPUS_PER_CONTAINER, floorTo((budget.cpus * CPU_WEIGHT[kind]) / totalWeight, MIN_CPUS_PER_CONTAINER));
+
+    const n8n: Limits = { memoryMb: memory("n8n"), cpus: cpus("n8n") };
+    const postgresMemory = memory("postgres");
+    const redisMemory = memory("redis");
+    return {
+        postgres: { memoryMb: postgresMemory, cpus: cpus("postgres"), sharedBuffersMb: Math.floor(postgresMemory / 4) },
+        redis: { memoryMb: redisMemory, cpus: cpus("redis"), maxMemoryMb: Math.floor(redisMemory * 0.75) },
+        main: n8n,
+        worker: n8n,
+        runner: { memoryMb: memory("runner"), cpus: cpus("runner") },
+        n8nHeapMb: Math.floor(n8n.memoryMb * 0.75),
+    };
+}
+
+/** Sum of all container limits of a tenant: what the capacity check and the tests compare with the budget. */
+export function totalLimits(sizing: TenantSizing, workers: number): Limits {
+    const parts = [sizing.postgres, sizing.redis, sizing.main, ...Array(workers).fill(sizing.worker), ...Array(workers).fill(sizing.runner)] as Limits[];
+    return {
+        memoryMb: parts.reduce((sum, p) => sum + p.memoryMb, 0),
+        cpus: Math.round(parts.reduce((sum, p) => sum + p.cpus, 0) * 100) / 100,
+    };
+}

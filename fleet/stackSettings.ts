@@ -1,0 +1,83 @@
+/**
+ * The stack config n8n-fleet reads (`n8n-fleet:*` in Pulumi.<stack>.yaml), validated the same
+ * way as tenants.json. `config.ts` feeds it from Pulumi; `npm run validate` from the YAML file.
+ */
+import { FieldHints, Problem, issueToProblems } from "./problems";
+import { Target, Targets, targetsSchema } from "./targets";
+
+export const CONFIG_NAMESPACE = "n8n-fleet";
+
+/** Raw values of the config keys, as Pulumi or the YAML file hold them. */
+export interface RawStackSettings {
+    tenantsFile?: unknown;
+    targets?: unknown;
+    defaultTarget?: unknown;
+}
+
+export interface StackSettings {
+    /** Path of the tenants file, relative to the project. */
+    tenantsFile: string;
+    targets: Targets;
+    defaultTarget: string | undefined;
+}
+
+export const DEFAULT_TENANTS_FILE = "tenants.json";
+
+const HINTS: FieldHints = {
+    dockerHost: "write the Docker daemon address, such as unix:///var/run/docker.sock or ssh://deploy@host-1",
+    publicHost: "write the host name clients reach the host at, such as n8n.example.com",
+    capacity: "write { cpus: 16, memoryGb: 32 }",
+    cpus: "write the host's CPU cores, such as 16",
+    memoryGb: "write the host's memory in GiB, such as 32",
+    diskGb: "write the disk for volumes in GiB, such as 500",
+    overcommit: "write { cpu: 1, memory: 1 }",
+    region: "write a region label such as eu-west",
+};
+
+const TARGET_KEYS = ["dockerHost", "publicHost", "publishAddress", "region", "capacity", "overcommit"];
+
+export function parseStackSettings(raw: RawStackSettings, stackFile: string): { ok: true; settings: StackSettings } | { ok: false; problems: Problem[] } {
+    const problems: Problem[] = [];
+    const key = (name: string) => `${CONFIG_NAMESPACE}:${name}`;
+    const at = (path: (string | number)[], message: string) => problems.push({ file: stackFile, path, message });
+
+    const tenantsFile = raw.tenantsFile ?? DEFAULT_TENANTS_FILE;
+    if (typeof tenantsFile !== "string" || tenantsFile.length === 0) {
+        at([key("tenantsFile")], `must be the path of the tenants file. Fix: write ${key("tenantsFile")}: tenants.json, or remove it for the default.`);
+    }
+
+    let targets: Targets = new Map();
+    if (raw.targets === undefined) {
+        at([key("targets")], `is missing. Fix: declare the Docker hosts of this stack, for example:\n  ${key("targets")}:\n    local:\n      dockerHost: unix:///var/run/docker.sock\n      publicHost: localhost\n      capacity: { cpus: 16, memoryGb: 32 }`);
+    } else {
+        const parsed = targetsSchema.safeParse(raw.targets);
+        if (parsed.success) {
+            targets = new Map(Object.entries(parsed.data).map(([name, target]): [string, Target] => [name, { ...target, name }]));
+        } else {
+            const context = {
+                file: stackFile,
+                text: "",
+                tree: undefined,
+                data: { [key("targets")]: raw.targets },
+                hints: HINTS,
+                allowedKeys: (path: readonly (string | number)[]) => (path[path.length - 1] === "capacity" ? ["cpus", "memoryGb", "diskGb"] : path[path.length - 1] === "overcommit" ? ["cpu", "memory"] : TARGET_KEYS),
+                isolationHint: () => undefined,
+            };
+            problems.push(...parsed.error.issues.flatMap((issue) => issueToProblems(issue, context, [key("targets")])));
+        }
+    }
+
+    let defaultTarget: string | undefined;
+    if (raw.defaultTarget !== undefined) {
+        if (typeof raw.defaultTarget !== "string" || (targets.size > 0 && !targets.has(raw.defaultTarget))) {
+            at([key("defaultTarget")], `${JSON.stringify(raw.defaultTarget)} is not a declared target. Fix: use one of: ${[...targets.keys()].join(", ")}.`);
+        } else {
+            defaultTarget = raw.defaultTarget;
+        }
+    } else if (targets.size === 1) {
+        defaultTarget = [...targets.keys()][0];
+    }
+
+    if (problems.length > 0) return { ok: false, problems };
+    return { ok: true, settings: { tenantsFile: tenantsFile as string, targets, defaultTarget } };
+}

@@ -1,0 +1,41 @@
+/**
+ * Targets: the Docker hosts a stack deploys to, declared in the stack config (`n8n-fleet:targets`).
+ */
+import { z } from "zod";
+
+export const targetSchema = z.strictObject({
+    dockerHost: z
+        .string()
+        .regex(/^(unix|ssh|tcp):\/\/\S+$/, { error: "write the Docker daemon address as unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376" })
+        .meta({ description: "Docker daemon of the host: unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376." }),
+    publicHost: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/, { error: "write the host name or IP address clients reach the host at, such as n8n.example.com" })
+        .meta({ description: "Host name or address clients reach this host at; tenants' default URLs use it." }),
+    publishAddress: z
+        .union([z.ipv4(), z.ipv6()], { error: "write the IP address editor ports are published on, 0.0.0.0 for all or 127.0.0.1 behind a local proxy" })
+        .default("0.0.0.0")
+        .meta({ description: "Address the editors' host ports listen on: 0.0.0.0 (default) or 127.0.0.1 behind a reverse proxy." }),
+    region: z.string().min(1).optional().meta({ description: "Free-form region label, shown in outputs." }),
+    capacity: z.strictObject({
+        cpus: z.number().positive({ error: "write the host's CPU cores as a positive number, such as 16" }),
+        memoryGb: z.number().positive({ error: "write the host's memory in GiB as a positive number, such as 32" }),
+        diskGb: z.number().positive({ error: "write the disk available for volumes in GiB as a positive number" }).optional(),
+    }),
+    overcommit: z
+        .strictObject({
+            cpu: z.number().min(1, { error: "an overcommit ratio is 1 (none) or more, such as 1.5" }).default(1),
+            memory: z.number().min(1, { error: "an overcommit ratio is 1 (none) or more; memory overcommit risks the kernel killing tenants" }).default(1),
+        })
+        .default({ cpu: 1, memory: 1 })
+        .meta({ description: "How far the sum of tenant budgets may exceed capacity: 1 (default) means not at all." }),
+});
+
+export const TARGET_NAME_PATTERN = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
+
+export const targetsSchema = z
+    .record(z.string().regex(TARGET_NAME_PATTERN, { error: "target names are lowercase DNS labels such as eu-west-1" }), targetSchema)
+    .refine((targets) => Object.keys(targets).length > 0, { error: "declare at least one target" });
+
+export type Target = z.infer<typeof targetSchema> & { name: string };
+export type Targets = ReadonlyMap<string, Target>;

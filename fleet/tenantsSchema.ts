@@ -1,0 +1,106 @@
+/**
+ * The one schema of tenants.json. `tenants.schema.json` is generated from it (`npm run schema`)
+ * for editors and GitHub; validation, the plan and the docs all read this file.
+ */
+import { z } from "zod";
+import { TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN } from "./names";
+import { isTimeZone } from "./timezone";
+import { ALLOWED_ENV_NAME, reservedEnvReason } from "./reservedEnv";
+
+/** Upper bound on queue workers per tenant: more belongs in a bigger budget or a second target. */
+export const MAX_WORKERS = 16;
+
+/** Fleet-wide values for every field a tenant may leave out. GB means GiB throughout. */
+export const BUILT_IN_DEFAULTS = {
+    workers: 1,
+    concurrency: 10,
+    resources: { cpus: 2, memoryGb: 4, diskGb: 10 },
+    timezone: "UTC",
+    status: "active",
+    database: { kind: "container" },
+    env: {},
+} as const;
+
+const resources = z
+    .strictObject({
+        cpus: z.number().positive().meta({ description: `CPU cores for all of the tenant's containers together. Default ${BUILT_IN_DEFAULTS.resources.cpus}.` }),
+        memoryGb: z.number().positive().meta({ description: `Memory in GiB for all of the tenant's containers together. Default ${BUILT_IN_DEFAULTS.resources.memoryGb}.` }),
+        diskGb: z.number().positive().meta({ description: `Disk budget in GiB for the tenant's volumes. Default ${BUILT_IN_DEFAULTS.resources.diskGb}.` }),
+    })
+    .partial()
+    .meta({ description: "The tenant's budget; fields left out come from `defaults.resources`, then the built-in defaults." });
+
+const database = z
+    .discriminatedUnion("kind", [
+        z.strictObject({
+            kind: z.literal("container").meta({ description: "A PostgreSQL container of the tenant's own, on its internal network." }),
+        }),
+    ])
+    .meta({ description: 'Where the tenant\'s PostgreSQL runs. Default `{ "kind": "container" }`.' });
+
+const env = z
+    .record(
+        z
+            .string()
+            .regex(/^[A-Z_][A-Z0-9_]*$/, { abort: true, error: (issue) => `${JSON.stringify(issue.input)} is not an environment variable name. Fix: use upper case letters, digits and underscores` })
+            .regex(ALLOWED_ENV_NAME, { error: (issue) => `${String(issue.input)} cannot be set: ${reservedEnvReason(String(issue.input)) ?? "it is reserved"}` }),
+        z.string(),
+    )
+    .meta({
+        description:
+            "Extra n8n environment variables (SMTP, node allow-lists, ...) for the main and the workers. Variables n8n-fleet sets itself, and everything that touches isolation (database, Redis, encryption key, runner token), are refused.",
+    });
+
+/** Fields a tenant may set and `defaults` may give for every tenant. */
+const tenantSettings = {
+    target: z.string().min(1).meta({ description: "The Docker host the tenant runs on: a key of `n8n-fleet:targets` in the stack config. Default: `n8n-fleet:defaultTarget`." }),
+    n8nVersion: z
+        .string()
+        .regex(/^2\.\d+\.\d+$/)
+        .meta({ description: "Exact n8n 2.x version of the tenant's images, such as `2.41.1`. Default: the fleet's pinned version." }),
+    workers: z.int().min(1).max(MAX_WORKERS).meta({ description: `Number of queue workers, 1 to ${MAX_WORKERS}. Default ${BUILT_IN_DEFAULTS.workers}.` }),
+    concurrency: z.int().min(1).max(100).meta({ description: `Executions each worker runs at once (n8n worker --concurrency). Default ${BUILT_IN_DEFAULTS.concurrency}.` }),
+    resources,
+    timezone: z
+        .string()
+        .refine(isTimeZone, { error: (issue) => `${JSON.stringify(issue.input)} is not an IANA time zone. Fix: use one such as "Europe/Berlin", "America/New_York" or "UTC", with exact capitals` })
+        .meta({ description: `IANA time zone for schedules, such as \`Europe/Berlin\`. Default \`${BUILT_IN_DEFAULTS.timezone}\`.` }),
+    status: z.enum(["active", "suspended"]).meta({ description: "`suspended` stops every container of the tenant and keeps all its data. Default `active`." }),
+    database,
+    env,
+};
+
+export const tenantSchema = z
+    .strictObject({
+        id: z
+            .string()
+            .max(TENANT_ID_MAX_LENGTH)
+            .regex(TENANT_ID_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a DNS label. Fix: use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, such as "client-a"` })
+            .meta({ description: `Stable key of the tenant: a DNS label of at most ${TENANT_ID_MAX_LENGTH} characters (lowercase letters, digits, hyphens; starts with a letter). Never rename it: every resource name derives from it.` }),
+        port: z.int().min(1024).max(65535).meta({ description: "Host port the tenant's editor is published on, unique on its target, 1024 to 65535." }),
+        url: z.url({ protocol: /^https?$/ }).meta({ description: "Public URL of the tenant's editor and webhooks. Default `http://<target publicHost>:<port>`." }),
+        ...tenantSettings,
+    })
+    .partial({ url: true, target: true, n8nVersion: true, workers: true, concurrency: true, resources: true, timezone: true, status: true, database: true, env: true });
+
+export const tenantsFileSchema = z
+    .strictObject({
+        $schema: z.string().meta({ description: "Path of the JSON Schema for editors: `./tenants.schema.json`." }),
+        defaults: z.strictObject(tenantSettings).partial().meta({ description: "Values for every tenant that does not set them itself." }),
+        tenants: z.array(tenantSchema).meta({ description: "The clients, one isolated n8n each." }),
+    })
+    .partial({ $schema: true, defaults: true })
+    .meta({ title: "n8n-fleet tenants", description: "The clients of an n8n-fleet stack: one fully isolated n8n per entry." });
+
+export type TenantsFile = z.infer<typeof tenantsFileSchema>;
+export type TenantEntry = z.infer<typeof tenantSchema>;
+export type TenantSettings = NonNullable<TenantsFile["defaults"]>;
+export type DatabaseSpec = z.infer<typeof database>;
+
+/** The JSON Schema written to tenants.schema.json. */
+export function tenantsJsonSchema(): Record<string, unknown> {
+    return {
+        $id: "https://n8n-fleet.dev/tenants.schema.json",
+        ...z.toJSONSchema(tenantsFileSchema, { target: "draft-2020-12" }),
+    };
+}

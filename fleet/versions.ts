@@ -1,0 +1,25 @@
+import { n8n, postgres, redis } from "./pins.json";
+
+/** The versions the fleet runs unless a tenant pins another n8n version. */
+export const PINNED = {
+    n8n,
+    postgres,
+    redis,
+} as const;
+
+/** Every image one tenant runs, by exact tag. The runner sidecar always matches n8n's version. */
+export interface TenantImages {
+    n8n: string;
+    runners: string;
+    postgres: string;
+    redis: string;
+}
+
+export function tenantImages(n8nVersion: string): TenantImages {
+    return {
+        n8n: `docker.n8n.io/n8nio/n8n:${n8nVersion}`,
+        runners: `n8nio/runners:${n8nVersion}`,
+        postgres: `postgres:${PINNED.postgres}`,
+        redis: `redis:${PINNED.redis}`,
+    };
+}
