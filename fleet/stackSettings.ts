@@ -34,7 +34,7 @@ const HINTS: FieldHints = {
     region: "write a region label such as eu-west",
 };
 
-const TARGET_KEYS = ["dockerHost", "publicHost", "publishAddress", "region", "capacity", "overcommit"];
+const TARGET_KEYS = ["dockerHost", "publicHost", "publishAddress", "sshOpts", "region", "capacity", "overcommit"];
 
 export function parseStackSettings(raw: RawStackSettings, stackFile: string): { ok: true; settings: StackSettings } | { ok: false; problems: Problem[] } {
     const problems: Problem[] = [];

@@ -16,6 +16,10 @@ export const targetSchema = z.strictObject({
         .union([z.ipv4(), z.ipv6()], { error: "write the IP address editor ports are published on, 0.0.0.0 for all or 127.0.0.1 behind a local proxy" })
         .default("0.0.0.0")
         .meta({ description: "Address the editors' host ports listen on: 0.0.0.0 (default) or 127.0.0.1 behind a reverse proxy." }),
+    sshOpts: z
+        .array(z.string())
+        .optional()
+        .meta({ description: "Extra ssh options for ssh:// hosts, such as [\"-i\", \"~/.ssh/fleet\"]." }),
     region: z.string().min(1).optional().meta({ description: "Free-form region label, shown in outputs." }),
     capacity: z.strictObject({
         cpus: z.number().positive({ error: "write the host's CPU cores as a positive number, such as 16" }),

@@ -1,0 +1,25 @@
+/** A registration request as the engine would receive it. */
+export interface Registration {
+    type: string;
+    name: string;
+    custom: boolean;
+    parent: string;
+    provider: string;
+    protect: boolean;
+    retainOnDelete: boolean;
+    deleteBeforeReplace: boolean;
+    dependencies: string[];
+    /** Inputs on the wire, secret values still wrapped in their markers. */
+    rawInputs: Record<string, unknown>;
+    /** Inputs with secret markers stripped. */
+    inputs: Record<string, any>;
+}
+
+export interface Recording {
+    resources: Registration[];
+    stackOutputs: { raw: Record<string, unknown> | undefined };
+}
+
+export function installRecordingMocks(options?: { project?: string; stack?: string; preview?: boolean }): Recording;
+export function isSecretValue(value: unknown): boolean;
+export function reveal<T>(value: T): T;

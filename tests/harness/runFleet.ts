@@ -1,0 +1,97 @@
+/**
+ * Runs the whole program (index.ts) under the SDK's mock monitor for a given tenants file and
+ * stack config, and returns every registration request and the stack outputs.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { Registration, installRecordingMocks } from "./recordingMocks";
+
+export const PROJECT_ROOT = resolve(__dirname, "..", "..");
+
+/** Two hosts, so tests can place tenants on either. */
+export const TEST_TARGETS = {
+    "eu-1": { dockerHost: "ssh://deploy@eu-1.example.com", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 } },
+    "us-1": { dockerHost: "ssh://deploy@us-1.example.com", publicHost: "us-1.example.com", capacity: { cpus: 16, memoryGb: 32 } },
+};
+
+export interface FleetRun {
+    resources: Registration[];
+    /** The program's exports, secrets revealed. */
+    outputs: Record<string, any>;
+    /** The stack outputs as sent to the engine, secrets still wrapped. */
+    rawOutputs: Record<string, unknown>;
+    /** Registrations of one type, such as `docker:index/container:Container`. */
+    ofType(type: string): Registration[];
+    /** The registration with this resource name; throws when there is none. */
+    named(name: string): Registration;
+}
+
+export interface FleetRunOptions {
+    tenants: unknown;
+    targets?: unknown;
+    defaultTarget?: string;
+    stack?: string;
+}
+
+/** Writes a tenants file to a temporary folder and returns its path. */
+export function writeTenantsFile(tenants: unknown): string {
+    const file = join(mkdtempSync(join(tmpdir(), "n8n-fleet-test-")), "tenants.json");
+    writeFileSync(file, typeof tenants === "string" ? tenants : JSON.stringify(tenants, null, 2));
+    return file;
+}
+
+export function stackConfig(options: FleetRunOptions): Record<string, string> {
+    const config: Record<string, string> = {
+        "n8n-fleet:tenantsFile": writeTenantsFile(options.tenants),
+        "n8n-fleet:targets": JSON.stringify(options.targets ?? TEST_TARGETS),
+    };
+    if (options.defaultTarget !== undefined) config["n8n-fleet:defaultTarget"] = options.defaultTarget;
+    return config;
+}
+
+/** Loads the program afresh, as `pulumi up` would, and waits until every registration is done. */
+export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
+    const recording = installRecordingMocks({ stack: options.stack ?? "test" });
+    pulumi.runtime.setAllConfig(stackConfig({ defaultTarget: "eu-1", ...options }));
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(PROJECT_ROOT) && !id.includes("node_modules")) delete require.cache[id];
+    }
+    const exported = await pulumi.runtime.runInPulumiStack(async () => require(join(PROJECT_ROOT, "index.ts")));
+    await pulumi.runtime.disconnect();
+    const outputs = await resolveOutputs(exported ?? {});
+    const { resources } = recording;
+    return {
+        resources,
+        outputs,
+        rawOutputs: recording.stackOutputs.raw ?? {},
+        ofType: (type) => resources.filter((r) => r.type === type),
+        named: (name) => {
+            const found = resources.find((r) => r.name === name);
+            if (!found) throw new Error(`no resource named ${name}; registered: ${resources.map((r) => r.name).join(", ")}`);
+            return found;
+        },
+    };
+}
+
+async function resolveOutputs(value: unknown): Promise<any> {
+    const unwrapped = await new Promise((done) => pulumi.output(value).apply((v) => done(v)));
+    return unwrapped;
+}
+
+export const TYPES = {
+    container: "docker:index/container:Container",
+    network: "docker:index/network:Network",
+    volume: "docker:index/volume:Volume",
+    image: "docker:index/remoteImage:RemoteImage",
+    password: "random:index/randomPassword:RandomPassword",
+    clientInstance: "n8n-fleet:index:ClientInstance",
+    dockerHost: "n8n-fleet:index:DockerHost",
+    dockerProvider: "pulumi:providers:docker",
+} as const;
+
+/** `["A=1", "B=2"]` -> `{ A: "1", B: "2" }` */
+export function envOf(container: Registration): Record<string, string> {
+    return Object.fromEntries((container.inputs.envs as string[]).map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+}
