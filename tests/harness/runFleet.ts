@@ -2,6 +2,7 @@
  * Runs the whole program (index.ts) under the SDK's mock monitor for a given tenants file and
  * stack config, and returns every registration request and the stack outputs.
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -33,6 +34,8 @@ export interface FleetRunOptions {
     targets?: unknown;
     defaultTarget?: string;
     stack?: string;
+    /** Receives the live list of registrations before the program starts. */
+    onRecording?: (resources: Registration[]) => void;
 }
 
 /** Writes a tenants file to a temporary folder and returns its path. */
@@ -51,21 +54,16 @@ export function stackConfig(options: FleetRunOptions): Record<string, string> {
     return config;
 }
 
-/** Loads the program afresh, as `pulumi up` would, and waits until every registration is done. */
-export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
-    const recording = installRecordingMocks({ stack: options.stack ?? "test" });
-    pulumi.runtime.setAllConfig(stackConfig({ defaultTarget: "eu-1", ...options }));
-    for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(PROJECT_ROOT) && !id.includes("node_modules")) delete require.cache[id];
-    }
-    const exported = await pulumi.runtime.runInPulumiStack(async () => require(join(PROJECT_ROOT, "index.ts")));
-    await pulumi.runtime.disconnect();
-    const outputs = await resolveOutputs(exported ?? {});
-    const { resources } = recording;
+interface RunRecord {
+    resources: Registration[];
+    outputs: Record<string, any>;
+    rawOutputs: Record<string, unknown>;
+}
+
+function withLookups(record: RunRecord): FleetRun {
+    const { resources } = record;
     return {
-        resources,
-        outputs,
-        rawOutputs: recording.stackOutputs.raw ?? {},
+        ...record,
         ofType: (type) => resources.filter((r) => r.type === type),
         named: (name) => {
             const found = resources.find((r) => r.name === name);
@@ -75,9 +73,41 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
     };
 }
 
-async function resolveOutputs(value: unknown): Promise<any> {
-    const unwrapped = await new Promise((done) => pulumi.output(value).apply((v) => done(v)));
-    return unwrapped;
+/**
+ * Loads the program in this process, as `pulumi up` would, and waits until every registration is
+ * done. The SDK's runtime is process-wide: call it once per process (see {@link runFleetInChild}).
+ */
+export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
+    const recording = installRecordingMocks({ stack: options.stack ?? "test" });
+    options.onRecording?.(recording.resources);
+    pulumi.runtime.setAllConfig(stackConfig({ defaultTarget: "eu-1", ...options }));
+    const exported = await pulumi.runtime.runInPulumiStack(async () => require(join(PROJECT_ROOT, "index.ts")));
+    await pulumi.runtime.disconnect();
+    return withLookups({ resources: recording.resources, outputs: await resolveOutputs(exported ?? {}), rawOutputs: recording.stackOutputs.raw ?? {} });
+}
+
+/** What a run in a child process reports: its registrations, or the error that stopped it. */
+export type ChildOutcome = { ok: true; run: FleetRun } | { ok: false; error: string; isRunError: boolean; resources: Registration[] };
+
+/** {@link runFleet} in a fresh process, so one test file can compare several runs. */
+export function runFleetInChild(options: FleetRunOptions): Promise<ChildOutcome> {
+    return new Promise((resolvePromise, reject) => {
+        execFile(
+            process.execPath,
+            ["--require", "ts-node/register", join(__dirname, "fleetChild.ts"), JSON.stringify(options)],
+            { cwd: PROJECT_ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, maxBuffer: 64 * 1024 * 1024 },
+            (error, stdout, stderr) => {
+                // A failed program leaves SDK promises pending, and the SDK then sets a non-zero exit code.
+                if (!stdout.startsWith("{")) return reject(new Error(`fleet child failed: ${error?.message}\n${stderr}`));
+                const outcome = JSON.parse(stdout);
+                resolvePromise(outcome.ok ? { ok: true, run: withLookups(outcome.run) } : outcome);
+            },
+        );
+    });
+}
+
+function resolveOutputs(value: pulumi.Inputs): Promise<Record<string, any>> {
+    return new Promise((done) => pulumi.output(value).apply((resolved) => done(resolved)));
 }
 
 export const TYPES = {

@@ -1,0 +1,24 @@
+/**
+ * Child process of runFleetInChild: runs the program once under the mock monitor and prints the
+ * outcome as JSON on stdout.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { runFleet } from "./runFleet";
+import { installRecordingMocks } from "./recordingMocks";
+
+// A program that throws rejects several of the SDK's promises; the first one is the outcome.
+process.on("unhandledRejection", () => undefined);
+
+async function main(): Promise<void> {
+    const options = JSON.parse(process.argv[2]);
+    let registered: ReturnType<typeof installRecordingMocks>["resources"] = [];
+    try {
+        const run = await runFleet({ ...options, onRecording: (resources: typeof registered) => (registered = resources) });
+        process.stdout.write(JSON.stringify({ ok: true, run: { resources: run.resources, outputs: run.outputs, rawOutputs: run.rawOutputs } }));
+    } catch (error) {
+        process.stdout.write(JSON.stringify({ ok: false, error: (error as Error).message, isRunError: pulumi.RunError.isInstance(error), resources: registered }));
+    }
+    process.exit(0);
+}
+
+void main();

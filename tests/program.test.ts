@@ -1,0 +1,271 @@
+/**
+ * The whole program under the SDK's mock monitor, for a fleet of several tenants on two hosts:
+ * what `pulumi up` would ask the engine to create.
+ */
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { FleetRun, TYPES, envOf, runFleet } from "./harness/runFleet";
+import { Registration, isSecretValue } from "./harness/recordingMocks";
+
+const FLEET = {
+    defaults: { resources: { cpus: 2, memoryGb: 4, diskGb: 10 } },
+    tenants: [
+        { id: "acme", port: 5701 },
+        { id: "globex", port: 5702, workers: 2, concurrency: 5 },
+        { id: "initech", port: 5701, target: "us-1", url: "https://initech.example.com" },
+    ],
+};
+const IDS = FLEET.tenants.map((t) => t.id);
+
+let run: FleetRun;
+before(async () => {
+    run = await runFleet({ tenants: FLEET });
+});
+
+const tenantOf = (resource: Registration) => resource.inputs.labels?.find((l: { label: string }) => l.label === "n8n-fleet.tenant")?.value;
+const containersOf = (id: string) => run.ofType(TYPES.container).filter((c) => tenantOf(c) === id);
+const roleOf = (resource: Registration) => resource.inputs.labels?.find((l: { label: string }) => l.label === "n8n-fleet.role")?.value;
+const container = (id: string, role: string) => {
+    const found = containersOf(id).filter((c) => roleOf(c) === role);
+    assert.ok(found.length > 0, `${id} has no ${role} container`);
+    return found;
+};
+
+describe("networks", () => {
+    test("each tenant gets an internal backend network and an egress network named after it", () => {
+        for (const id of IDS) {
+            const backend = run.named(`${id}-backend`);
+            const egress = run.named(`${id}-egress`);
+            assert.equal(backend.inputs.name, `${id}-backend`);
+            assert.equal(backend.inputs.internal, true);
+            assert.notEqual(egress.inputs.internal, true);
+        }
+    });
+
+    test("no container is attached to a network of another tenant", () => {
+        for (const c of run.ofType(TYPES.container)) {
+            for (const network of c.inputs.networksAdvanced as { name: string }[]) {
+                assert.ok(network.name.startsWith(`${tenantOf(c)}-`), `${c.name} is attached to ${network.name}`);
+            }
+        }
+    });
+
+    test("PostgreSQL, Redis and the runners sit on the backend network only; n8n processes also reach the internet", () => {
+        for (const id of IDS) {
+            for (const role of ["postgres", "redis", "runner"]) {
+                for (const c of container(id, role)) assert.deepEqual(c.inputs.networksAdvanced.map((n: { name: string }) => n.name), [`${id}-backend`]);
+            }
+            for (const role of ["main", "worker"]) {
+                for (const c of container(id, role)) assert.deepEqual(c.inputs.networksAdvanced.map((n: { name: string }) => n.name).sort(), [`${id}-backend`, `${id}-egress`]);
+            }
+        }
+    });
+});
+
+describe("ports", () => {
+    test("only the n8n main publishes a port: the tenant's port, to n8n's 5678", () => {
+        for (const id of IDS) {
+            const tenant = FLEET.tenants.find((t) => t.id === id);
+            for (const c of containersOf(id)) {
+                if (roleOf(c) === "main") assert.deepEqual(c.inputs.ports, [{ internal: 5678, external: tenant?.port, ip: "0.0.0.0" }]);
+                else assert.equal(c.inputs.ports, undefined, `${c.name} publishes ${JSON.stringify(c.inputs.ports)}`);
+            }
+        }
+    });
+});
+
+describe("secrets", () => {
+    test("every tenant has its own encryption key, passwords and runner token", () => {
+        const values = IDS.map((id) => envOf(container(id, "main")[0]));
+        for (const name of ["N8N_ENCRYPTION_KEY", "DB_POSTGRESDB_PASSWORD", "QUEUE_BULL_REDIS_PASSWORD", "N8N_RUNNERS_AUTH_TOKEN"]) {
+            const perTenant = values.map((env) => env[name]);
+            assert.equal(new Set(perTenant).size, IDS.length, `${name} is shared between tenants`);
+        }
+        const superuser = IDS.map((id) => envOf(container(id, "postgres")[0]).POSTGRES_PASSWORD);
+        assert.equal(new Set(superuser).size, IDS.length);
+    });
+
+    test("environment lists of every container are secret on the wire", () => {
+        for (const c of run.ofType(TYPES.container)) assert.ok(isSecretValue(c.rawInputs.envs), `${c.name} sends its environment in plain text`);
+    });
+
+    test("no secret value appears in plain text in any input or in the plain outputs", () => {
+        const secrets = IDS.flatMap((id) => {
+            const n8n = envOf(container(id, "main")[0]);
+            return [n8n.N8N_ENCRYPTION_KEY, n8n.DB_POSTGRESDB_PASSWORD, n8n.QUEUE_BULL_REDIS_PASSWORD, n8n.N8N_RUNNERS_AUTH_TOKEN, envOf(container(id, "postgres")[0]).POSTGRES_PASSWORD];
+        });
+        const plainParts = (value: unknown): string[] => {
+            if (isSecretValue(value)) return [];
+            if (Array.isArray(value)) return value.flatMap(plainParts);
+            if (value !== null && typeof value === "object") return Object.values(value).flatMap(plainParts);
+            return [String(value)];
+        };
+        const plain = [...run.resources.flatMap((r) => plainParts(r.rawInputs)), ...plainParts(run.rawOutputs)].join("\n");
+        for (const secret of secrets) assert.ok(!plain.includes(secret), "a secret leaked into plain inputs or outputs");
+    });
+
+    test("the encryption keys are exported for escrow as a secret output", () => {
+        assert.ok(isSecretValue(run.rawOutputs.encryptionKeys));
+        for (const id of IDS) assert.equal(run.outputs.encryptionKeys[id], envOf(container(id, "main")[0]).N8N_ENCRYPTION_KEY);
+    });
+});
+
+describe("wiring", () => {
+    test("main and workers of a tenant share one environment: key, database, Redis and URLs", () => {
+        for (const id of IDS) {
+            const main = envOf(container(id, "main")[0]);
+            for (const worker of container(id, "worker")) assert.deepEqual(envOf(worker), main);
+        }
+    });
+
+    test("n8n's database and Redis host names resolve, on the tenant's own backend network, to the tenant's own containers", () => {
+        for (const id of IDS) {
+            const env = envOf(container(id, "main")[0]);
+            const aliasOwner = (alias: string) =>
+                run.ofType(TYPES.container).filter((c) => c.inputs.networksAdvanced.some((n: { name: string; aliases?: string[] }) => n.name === `${id}-backend` && n.aliases?.includes(alias)));
+            assert.deepEqual(aliasOwner(env.DB_POSTGRESDB_HOST).map((c) => c.name), [`${id}-postgres`]);
+            assert.deepEqual(aliasOwner(env.QUEUE_BULL_REDIS_HOST).map((c) => c.name), [`${id}-redis`]);
+        }
+    });
+
+    test("n8n logs in with the role and password the tenant's PostgreSQL creates, never the superuser", () => {
+        for (const id of IDS) {
+            const n8n = envOf(container(id, "main")[0]);
+            const postgres = envOf(container(id, "postgres")[0]);
+            assert.equal(n8n.DB_POSTGRESDB_USER, postgres.N8N_DB_USER);
+            assert.equal(n8n.DB_POSTGRESDB_PASSWORD, postgres.N8N_DB_PASSWORD);
+            assert.equal(n8n.DB_POSTGRESDB_DATABASE, postgres.POSTGRES_DB);
+            assert.notEqual(n8n.DB_POSTGRESDB_USER, postgres.POSTGRES_USER);
+            assert.notEqual(n8n.DB_POSTGRESDB_PASSWORD, postgres.POSTGRES_PASSWORD);
+        }
+    });
+
+    test("n8n uses the password the tenant's Redis requires", () => {
+        for (const id of IDS) assert.equal(envOf(container(id, "main")[0]).QUEUE_BULL_REDIS_PASSWORD, envOf(container(id, "redis")[0]).REDIS_PASSWORD);
+    });
+
+    test("each worker has a runner sidecar that dials that worker's broker with the tenant's token", () => {
+        for (const id of IDS) {
+            const workers = container(id, "worker");
+            const runners = container(id, "runner");
+            assert.equal(runners.length, workers.length);
+            const token = envOf(workers[0]).N8N_RUNNERS_AUTH_TOKEN;
+            runners.forEach((runner, i) => {
+                const env = envOf(runner);
+                assert.equal(env.N8N_RUNNERS_AUTH_TOKEN, token);
+                const host = new URL(env.N8N_RUNNERS_TASK_BROKER_URI).hostname;
+                const worker = workers.find((w) => w.inputs.networksAdvanced.some((n: { aliases?: string[] }) => n.aliases?.includes(host)));
+                assert.equal(worker?.name, `${id}-n8n-worker-${i + 1}`);
+            });
+        }
+    });
+
+    test("workers and their concurrency follow tenants.json", () => {
+        assert.equal(container("acme", "worker").length, 1);
+        assert.equal(container("globex", "worker").length, 2);
+        for (const worker of container("globex", "worker")) assert.deepEqual(worker.inputs.command, ["worker", "--concurrency=5"]);
+    });
+
+    test("an https URL gives secure cookies; the default URL is the target's public host and the port", () => {
+        const initech = envOf(container("initech", "main")[0]);
+        assert.equal(initech.N8N_EDITOR_BASE_URL, "https://initech.example.com/");
+        assert.equal(initech.N8N_SECURE_COOKIE, "true");
+        assert.equal(envOf(container("acme", "main")[0]).N8N_WEBHOOK_URL, "http://eu-1.example.com:5701/");
+        assert.equal(run.outputs.tenants.acme.url, "http://eu-1.example.com:5701/");
+    });
+});
+
+describe("limits and hardening", () => {
+    test("every container has a memory limit, no extra swap and a CPU quota, within the tenant's budget", () => {
+        for (const id of IDS) {
+            const containers = containersOf(id);
+            for (const c of containers) {
+                assert.ok(c.inputs.memory > 0, `${c.name} has no memory limit`);
+                assert.equal(c.inputs.memorySwap, c.inputs.memory);
+                assert.ok(Number(c.inputs.cpus) > 0, `${c.name} has no CPU limit`);
+            }
+            assert.ok(containers.reduce((sum, c) => sum + c.inputs.memory, 0) <= 4 * 1024);
+            assert.ok(containers.reduce((sum, c) => sum + Number(c.inputs.cpus), 0) <= 2 + 1e-9);
+        }
+    });
+
+    test("every container rotates its logs, restarts unless stopped, forbids new privileges and names its tenant and fleet", () => {
+        for (const c of run.ofType(TYPES.container)) {
+            assert.equal(c.inputs.restart, "unless-stopped");
+            assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
+            assert.equal(c.inputs.logDriver, "json-file");
+            assert.ok(c.inputs.logOpts["max-size"] && c.inputs.logOpts["max-file"]);
+            assert.ok(IDS.includes(tenantOf(c)));
+            assert.ok(c.inputs.labels.some((l: { label: string; value: string }) => l.label === "n8n-fleet.fleet" && l.value === "n8n-fleet/test"));
+            assert.ok(c.inputs.healthcheck.tests.length > 1, `${c.name} has no healthcheck`);
+        }
+    });
+});
+
+describe("state that must survive", () => {
+    test("volumes, passwords and keys are protected; containers, networks and images are not", () => {
+        for (const r of run.resources) {
+            const stateful = r.type === TYPES.volume || r.type === TYPES.password;
+            assert.equal(r.protect, stateful, `${r.type} ${r.name} protect=${r.protect}`);
+        }
+    });
+
+    test("containers are replaced by deleting first, because their names and ports are fixed", () => {
+        for (const c of run.ofType(TYPES.container)) assert.equal(c.deleteBeforeReplace, true);
+    });
+
+    test("PostgreSQL, Redis and n8n keep their data on the tenant's own volumes", () => {
+        for (const id of IDS) {
+            assert.deepEqual(container(id, "postgres")[0].inputs.volumes, [{ volumeName: `${id}-postgres-data`, containerPath: "/var/lib/postgresql/data" }]);
+            assert.deepEqual(container(id, "redis")[0].inputs.volumes, [{ volumeName: `${id}-redis-data`, containerPath: "/data" }]);
+            for (const role of ["main", "worker"]) {
+                for (const c of container(id, role)) assert.deepEqual(c.inputs.volumes, [{ volumeName: `${id}-n8n-data`, containerPath: "/home/node/.n8n" }]);
+            }
+        }
+    });
+
+    test("resource names are the tenant id and stable names derived from it", () => {
+        const acme = run.resources.filter((r) => r.parent.endsWith("::acme")).map((r) => r.name).sort();
+        assert.deepEqual(acme, [
+            "acme-backend",
+            "acme-database-password",
+            "acme-egress",
+            "acme-encryption-key",
+            "acme-n8n",
+            "acme-n8n-data",
+            "acme-n8n-worker-1",
+            "acme-n8n-worker-1-runner",
+            "acme-postgres",
+            "acme-postgres-data",
+            "acme-postgres-password",
+            "acme-redis",
+            "acme-redis-data",
+            "acme-redis-password",
+            "acme-runner-token",
+        ]);
+        assert.deepEqual(run.ofType(TYPES.clientInstance).map((r) => r.name).sort(), [...IDS].sort());
+    });
+});
+
+describe("images", () => {
+    test("one image resource per image and host, shared by the tenants on it, pinned by exact tag", () => {
+        const images = run.ofType(TYPES.image);
+        const keys = images.map((i) => `${i.parent.split("::").pop()} ${i.inputs.name}`);
+        assert.equal(new Set(keys).size, keys.length);
+        assert.equal(images.filter((i) => i.parent.endsWith("::eu-1")).length, 4);
+        assert.equal(images.filter((i) => i.parent.endsWith("::us-1")).length, 4);
+        for (const image of images) assert.match(image.inputs.name, /:\d+\.\d+(\.\d+)?$/);
+        const acmeMain = container("acme", "main")[0];
+        const globexMain = container("globex", "main")[0];
+        assert.equal(acmeMain.inputs.image, globexMain.inputs.image);
+    });
+
+    test("tenants on a host use that host's Docker provider", () => {
+        const providers = run.ofType(TYPES.dockerProvider);
+        assert.deepEqual(providers.map((p) => p.inputs.host).sort(), ["ssh://deploy@eu-1.example.com", "ssh://deploy@us-1.example.com"]);
+        const usProvider = providers.find((p) => p.inputs.host.includes("us-1"));
+        for (const c of containersOf("initech")) assert.ok(c.provider.includes("::us-1-docker::"), `${c.name} uses ${c.provider}`);
+        for (const c of containersOf("acme")) assert.ok(c.provider.includes("::eu-1-docker::"), `${c.name} uses ${c.provider}`);
+        assert.ok(usProvider);
+    });
+});
