@@ -1,0 +1,60 @@
+/**
+ * The program as `pulumi up` loads it: the SDK's own language-host entry with TypeScript on, so a
+ * tsconfig, loader or type error fails here rather than on a user's machine.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { PROJECT_ROOT, writeTenantsFile } from "./harness/runFleet";
+
+interface HostRun {
+    status: number | null;
+    stderr: string;
+    resources: { type: string; name: string }[];
+    outputs: Record<string, unknown> | null;
+}
+
+/** The dev stack's own config, optionally pointing at another tenants file. */
+function devConfig(tenantsFile?: string): Record<string, string> {
+    const yaml = parseYaml(readFileSync(join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const config = Object.fromEntries(Object.entries(yaml.config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+    if (tenantsFile) config["n8n-fleet:tenantsFile"] = tenantsFile;
+    return config;
+}
+
+function loadLikePulumi(config: Record<string, string>): HostRun {
+    // A clean environment: no TypeScript loader inherited from the test runner.
+    const env = { ...process.env };
+    delete env.TS_NODE_TRANSPILE_ONLY;
+    delete env.NODE_OPTIONS;
+    const child = spawnSync(process.execPath, [join(PROJECT_ROOT, "tests", "harness", "languageHost.js"), JSON.stringify(config)], {
+        cwd: PROJECT_ROOT,
+        env,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    const recorded = JSON.parse(child.stdout.slice(child.stdout.lastIndexOf('{"resources"')));
+    return { status: child.status, stderr: child.stderr, ...recorded };
+}
+
+test("the SDK's language host compiles and runs the dev stack with the repository's tenants.json", { timeout: 180_000 }, () => {
+    const result = loadLikePulumi(devConfig());
+    assert.equal(result.status, 0, result.stderr);
+    const tenants = JSON.parse(readFileSync(join(PROJECT_ROOT, "tenants.json"), "utf8")).tenants as { id: string }[];
+    const instances = result.resources.filter((r) => r.type === "n8n-fleet:index:ClientInstance").map((r) => r.name);
+    assert.deepEqual(instances.sort(), tenants.map((t) => t.id).sort());
+    assert.ok(result.resources.some((r) => r.type === "docker:index/container:Container"));
+    assert.deepEqual(Object.keys(result.outputs ?? {}).sort(), ["encryptionKeys", "tenants"]);
+});
+
+test("through the language host, a broken tenants file stops the program with its problems before any resource", { timeout: 180_000 }, () => {
+    const broken = writeTenantsFile({ tenants: [{ id: "acme", port: 5701, wrokers: 2 }] });
+    const result = loadLikePulumi(devConfig(broken));
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?/);
+    assert.doesNotMatch(result.stderr, /at Object\.<anonymous>|\.ts:\d+:\d+\)/, "the user sees the problems, not a stack trace");
+    assert.deepEqual(result.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+});
