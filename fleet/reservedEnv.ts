@@ -13,13 +13,13 @@ interface ReservedFamily {
 const RESERVED: readonly ReservedFamily[] = [
     { names: ["DB_"], reason: "it would point n8n away from the tenant's own PostgreSQL; isolation-critical settings cannot be overridden, remove it (the database is chosen with `database`)" },
     { names: ["QUEUE_BULL_"], reason: "it would point n8n away from the tenant's own Redis; isolation-critical settings cannot be overridden, remove it" },
-    { names: ["N8N_ENCRYPTION_KEY"], reason: "each tenant's encryption key is generated once by n8n-fleet and kept as a secret; isolation-critical settings cannot be overridden, remove it" },
+    { names: ["N8N_ENCRYPTION_KEY", "N8N_ENCRYPTION_KEY_FILE"], reason: "each tenant's encryption key is generated once by n8n-fleet and kept as a secret; isolation-critical settings cannot be overridden, remove it" },
     { names: ["N8N_RUNNERS_"], reason: "the runner token and broker are generated per tenant by n8n-fleet; isolation-critical settings cannot be overridden, remove it" },
     { names: ["EXECUTIONS_MODE", "OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS", "QUEUE_HEALTH_CHECK_"], reason: "every tenant runs in queue mode with health checks on; remove it (set `workers` and `concurrency` instead)" },
     { names: ["N8N_HOST", "N8N_PORT", "N8N_PROTOCOL", "N8N_EDITOR_BASE_URL", "WEBHOOK_URL", "N8N_WEBHOOK_URL", "N8N_SECURE_COOKIE", "N8N_LISTEN_ADDRESS"], reason: "n8n-fleet derives it from the tenant's `url` and `port`; remove it and set `url` instead" },
     { names: ["GENERIC_TIMEZONE", "TZ"], reason: "n8n-fleet derives it from `timezone`; remove it and set `timezone` instead" },
     { names: ["NODE_OPTIONS"], reason: "n8n-fleet sizes the Node heap from `resources`; remove it and change `resources` instead" },
-    { names: ["N8N_USER_FOLDER", "N8N_DIAGNOSTICS_ENABLED", "N8N_VERSION_NOTIFICATIONS_ENABLED"], reason: "n8n-fleet fixes it for every tenant (data folder on the tenant's volume, telemetry off); remove it" },
+    { names: ["N8N_USER_FOLDER", "N8N_DIAGNOSTICS_ENABLED", "N8N_VERSION_NOTIFICATIONS_ENABLED", "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS"], reason: "n8n-fleet fixes it for every tenant (data folder on the tenant's volume, telemetry off); remove it" },
 ];
 
 function matches(name: string, reserved: string): boolean {

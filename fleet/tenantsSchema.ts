@@ -97,10 +97,7 @@ export type TenantEntry = z.infer<typeof tenantSchema>;
 export type TenantSettings = NonNullable<TenantsFile["defaults"]>;
 export type DatabaseSpec = z.infer<typeof database>;
 
-/** The JSON Schema written to tenants.schema.json. */
-export function tenantsJsonSchema(): Record<string, unknown> {
-    return {
-        $id: "https://n8n-fleet.dev/tenants.schema.json",
-        ...z.toJSONSchema(tenantsFileSchema, { target: "draft-2020-12" }),
-    };
+/** The text of tenants.schema.json, for editors and GitHub. */
+export function renderTenantsJsonSchema(): string {
+    return `${JSON.stringify(z.toJSONSchema(tenantsFileSchema, { target: "draft-2020-12", io: "input" }), null, 2)}\n`;
 }

@@ -1,0 +1,65 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { loadFleet } from "../fleet/loadFleet";
+import { parseStackSettings } from "../fleet/stackSettings";
+import { n8nEnvironment } from "../fleet/n8n";
+import { reservedEnvReason } from "../fleet/reservedEnv";
+import type { TenantPlan } from "../fleet/plan";
+
+const SECRETS = { databasePassword: "db-pw", redisPassword: "redis-pw", encryptionKey: "the-key", runnerToken: "the-token" };
+
+function plan(tenant: Record<string, unknown>): TenantPlan {
+    const stack = parseStackSettings({ targets: { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "host.example.com", capacity: { cpus: 16, memoryGb: 32 } } } }, "Pulumi.test.yaml");
+    if (!stack.ok) throw new Error("bad test targets");
+    const fleet = loadFleet({ file: "tenants.json", text: JSON.stringify({ tenants: [tenant] }), targets: stack.settings.targets, defaultTarget: "local", stackFile: "Pulumi.test.yaml" });
+    if (!fleet.ok) throw new Error(JSON.stringify(fleet.problems));
+    return fleet.tenants[0];
+}
+
+test("n8n runs in queue mode on the tenant's own PostgreSQL and Redis, with its own key, offloading manual runs", () => {
+    const env = n8nEnvironment(plan({ id: "client-a", port: 5701 }), SECRETS);
+    assert.equal(env.DB_TYPE, "postgresdb");
+    assert.equal(env.DB_POSTGRESDB_DATABASE, "n8n_client_a");
+    assert.equal(env.DB_POSTGRESDB_USER, "client_a_user");
+    assert.equal(env.DB_POSTGRESDB_PASSWORD, "db-pw");
+    assert.equal(env.EXECUTIONS_MODE, "queue");
+    assert.equal(env.QUEUE_BULL_REDIS_PASSWORD, "redis-pw");
+    assert.equal(env.OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS, "true");
+    assert.equal(env.QUEUE_HEALTH_CHECK_ACTIVE, "true");
+    assert.equal(env.N8N_ENCRYPTION_KEY, "the-key");
+    assert.equal(env.N8N_DIAGNOSTICS_ENABLED, "false");
+});
+
+test("task runners are external, with the tenant's token and a broker reachable from its sidecars", () => {
+    const env = n8nEnvironment(plan({ id: "a", port: 5701 }), SECRETS);
+    assert.equal(env.N8N_RUNNERS_MODE, "external");
+    assert.equal(env.N8N_RUNNERS_AUTH_TOKEN, "the-token");
+    assert.equal(env.N8N_RUNNERS_BROKER_LISTEN_ADDRESS, "0.0.0.0");
+});
+
+test("URLs, cookies and time zone follow the tenant's url and timezone", () => {
+    const plain = n8nEnvironment(plan({ id: "a", port: 5701 }), SECRETS);
+    assert.equal(plain.N8N_EDITOR_BASE_URL, "http://host.example.com:5701/");
+    assert.equal(plain.N8N_HOST, "host.example.com");
+    assert.equal(plain.N8N_PROTOCOL, "http");
+    assert.equal(plain.N8N_SECURE_COOKIE, "false");
+    const secure = n8nEnvironment(plan({ id: "a", port: 5701, url: "https://a.example.com/", timezone: "Asia/Tokyo" }), SECRETS);
+    assert.equal(secure.N8N_WEBHOOK_URL, "https://a.example.com/");
+    assert.equal(secure.N8N_PROTOCOL, "https");
+    assert.equal(secure.N8N_SECURE_COOKIE, "true");
+    assert.equal(secure.GENERIC_TIMEZONE, "Asia/Tokyo");
+    assert.equal(secure.TZ, "Asia/Tokyo");
+});
+
+test("the Node heap is sized under the container limit", () => {
+    const tenant = plan({ id: "a", port: 5701 });
+    const heap = Number(/--max-old-space-size=(\d+)/.exec(n8nEnvironment(tenant, SECRETS).NODE_OPTIONS)?.[1]);
+    assert.ok(heap > 0 && heap < tenant.sizing.main.memoryMb);
+});
+
+test("a tenant's extra variables are passed on, and every variable n8n-fleet sets itself is reserved", () => {
+    const env = n8nEnvironment(plan({ id: "a", port: 5701, env: { N8N_SMTP_HOST: "smtp.example.com" } }), SECRETS);
+    assert.equal(env.N8N_SMTP_HOST, "smtp.example.com");
+    const own = Object.keys(n8nEnvironment(plan({ id: "a", port: 5701 }), SECRETS));
+    for (const name of own) assert.ok(reservedEnvReason(name), `${name} is set by n8n-fleet but a tenant could override it`);
+});

@@ -1,0 +1,57 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MEMORY_FLOOR_MB, MIN_TENANT_CPUS, minimumMemoryMb, sizeTenant, totalLimits } from "../fleet/sizing";
+import { MAX_WORKERS } from "../fleet/tenantsSchema";
+
+const BUDGETS = [
+    { cpus: MIN_TENANT_CPUS, memoryMb: 0 },
+    { cpus: 1, memoryMb: 0 },
+    { cpus: 2, memoryMb: 4096 },
+    { cpus: 3.3, memoryMb: 7000 },
+    { cpus: 16, memoryMb: 65536 },
+];
+
+test("the limits of a tenant's containers never add up to more than its budget", () => {
+    for (let workers = 1; workers <= MAX_WORKERS; workers++) {
+        for (const budget of BUDGETS) {
+            const memoryMb = Math.max(budget.memoryMb, minimumMemoryMb(workers));
+            const total = totalLimits(sizeTenant({ cpus: budget.cpus, memoryMb }, workers), workers);
+            assert.ok(total.memoryMb <= memoryMb, `${workers} workers, ${memoryMb} MiB: ${total.memoryMb} MiB allotted`);
+            assert.ok(total.cpus <= budget.cpus + 1e-9, `${workers} workers, ${budget.cpus} CPU: ${total.cpus} allotted`);
+        }
+    }
+});
+
+test("at the minimum budget every process gets at least its floor", () => {
+    for (let workers = 1; workers <= MAX_WORKERS; workers++) {
+        const sizing = sizeTenant({ cpus: MIN_TENANT_CPUS, memoryMb: minimumMemoryMb(workers) }, workers);
+        assert.ok(sizing.postgres.memoryMb >= MEMORY_FLOOR_MB.postgres);
+        assert.ok(sizing.redis.memoryMb >= MEMORY_FLOOR_MB.redis);
+        assert.ok(sizing.main.memoryMb >= MEMORY_FLOOR_MB.n8n);
+        assert.ok(sizing.runner.memoryMb >= MEMORY_FLOOR_MB.runner);
+        for (const limits of [sizing.postgres, sizing.redis, sizing.main, sizing.worker, sizing.runner]) assert.ok(limits.cpus >= 0.01);
+    }
+});
+
+test("the architecture notes' 2 CPU / 4 GB tenant with one worker uses most of its budget", () => {
+    const total = totalLimits(sizeTenant({ cpus: 2, memoryMb: 4096 }, 1), 1);
+    assert.ok(total.memoryMb >= 4096 * 0.98, `${total.memoryMb} MiB of 4096 allotted`);
+    assert.ok(total.cpus >= 1.9, `${total.cpus} CPU of 2 allotted`);
+});
+
+test("more memory means a bigger heap, Redis maxmemory and shared_buffers, each below its container's limit", () => {
+    const small = sizeTenant({ cpus: 2, memoryMb: 4096 }, 1);
+    const large = sizeTenant({ cpus: 2, memoryMb: 8192 }, 1);
+    assert.ok(large.n8nHeapMb > small.n8nHeapMb);
+    assert.ok(large.redis.maxMemoryMb > small.redis.maxMemoryMb);
+    assert.ok(large.postgres.sharedBuffersMb > small.postgres.sharedBuffersMb);
+    for (const sizing of [small, large]) {
+        assert.ok(sizing.n8nHeapMb < sizing.main.memoryMb);
+        assert.ok(sizing.redis.maxMemoryMb < sizing.redis.memoryMb);
+        assert.ok(sizing.postgres.sharedBuffersMb < sizing.postgres.memoryMb);
+    }
+});
+
+test("each extra worker raises the minimum by one n8n process and one runner", () => {
+    assert.equal(minimumMemoryMb(3) - minimumMemoryMb(2), MEMORY_FLOOR_MB.n8n + MEMORY_FLOOR_MB.runner);
+});

@@ -1,0 +1,45 @@
+/**
+ * `npm run validate`, as a user runs it: exit codes, the capacity summary and the problems.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { PROJECT_ROOT, writeTenantsFile } from "./harness/runFleet";
+import { renderTenantsJsonSchema } from "../fleet/tenantsSchema";
+
+function validate(...args: string[]) {
+    return spawnSync(process.execPath, ["--require", "ts-node/register", join(PROJECT_ROOT, "scripts", "validate.ts"), ...args], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+        encoding: "utf8",
+    });
+}
+
+test("the repository's tenants.json is valid for the dev stack, with capacity used per target", () => {
+    const result = validate();
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /tenants\.json is valid for stack dev: 2 tenant\(s\)/);
+    assert.match(result.stdout, /local\s*│\s*2\s*│\s*4 \/ 16\s*│\s*8 \/ 32/);
+});
+
+test("a broken file given as a path exits 1 and prints every problem with its fix", () => {
+    const file = writeTenantsFile({ tenants: [{ id: "a", port: 5701 }, { id: "b", port: 5701, workers: 0 }] });
+    const result = validate(file);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /tenants\[1\]\.workers: 0 is below 1\. Fix: /);
+    assert.match(result.stderr, /tenants\[1\]\.port: port 5701 is already published by "a"/);
+    assert.match(result.stderr, /2 problem\(s\); nothing would be deployed/);
+    assert.equal(result.stdout, "");
+});
+
+test("an unknown stack is named with the fix", () => {
+    const result = validate("--stack", "nope");
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /Pulumi\.nope\.yaml: .*there is no stack "nope"/);
+});
+
+test("tenants.schema.json is generated from the schema in code and is not stale (npm run schema)", () => {
+    assert.equal(readFileSync(join(PROJECT_ROOT, "tenants.schema.json"), "utf8"), renderTenantsJsonSchema());
+});

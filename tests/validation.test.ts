@@ -1,0 +1,253 @@
+/**
+ * Validation of tenants.json against a corpus of broken files: every problem reported in one run,
+ * each naming the file, line, JSON path, what is wrong and the fix.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { loadFleet } from "../fleet/loadFleet";
+import { formatProblem } from "../fleet/problems";
+import { parseStackSettings } from "../fleet/stackSettings";
+import type { Targets } from "../fleet/targets";
+
+function targets(raw: unknown = { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } }): Targets {
+    const parsed = parseStackSettings({ targets: raw }, "Pulumi.test.yaml");
+    if (!parsed.ok) throw new Error(parsed.problems.map(formatProblem).join("\n"));
+    return parsed.settings.targets;
+}
+
+const TWO_TARGETS = targets({
+    "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 } },
+    "us-1": { dockerHost: "ssh://deploy@us-1", publicHost: "us-1.example.com", capacity: { cpus: 8, memoryGb: 16 }, overcommit: { cpu: 2 } },
+});
+
+function validate(text: string, options: { targets?: Targets; defaultTarget?: string } = {}) {
+    const available = options.targets ?? targets();
+    return loadFleet({
+        file: "tenants.json",
+        text,
+        targets: available,
+        defaultTarget: options.defaultTarget ?? (available.size === 1 ? [...available.keys()][0] : undefined),
+        stackFile: "Pulumi.test.yaml",
+    });
+}
+
+function problemsOf(value: unknown, options?: Parameters<typeof validate>[1]): string[] {
+    const result = validate(typeof value === "string" ? value : JSON.stringify(value, null, 2), options);
+    assert.ok(!result.ok, "the file was accepted");
+    return result.problems.map(formatProblem);
+}
+
+function assertReports(problems: string[], ...expected: RegExp[]) {
+    for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `no problem matches ${pattern}:\n${problems.join("\n")}`);
+}
+
+describe("valid files", () => {
+    test("an id and a port make a complete file, and every default is applied", () => {
+        const result = validate('{ "tenants": [ { "id": "acme", "port": 5701 } ] }');
+        assert.ok(result.ok);
+        const [acme] = result.tenants;
+        assert.equal(acme.target.name, "local");
+        assert.equal(acme.url, "http://localhost:5701/");
+        assert.equal(acme.workers, 1);
+        assert.equal(acme.concurrency, 10);
+        assert.deepEqual(acme.budget, { cpus: 2, memoryMb: 4096, diskGb: 10 });
+        assert.equal(acme.timezone, "UTC");
+        assert.equal(acme.status, "active");
+        assert.deepEqual(acme.database, { kind: "container" });
+    });
+
+    test("defaults apply to every tenant and a tenant's own value wins, field by field", () => {
+        const result = validate(
+            JSON.stringify({
+                defaults: { workers: 2, resources: { cpus: 3, memoryGb: 6 }, timezone: "Europe/Berlin" },
+                tenants: [{ id: "a", port: 5701 }, { id: "b", port: 5702, workers: 1, resources: { cpus: 1 } }],
+            }),
+        );
+        assert.ok(result.ok);
+        const [a, b] = result.tenants;
+        assert.equal(a.workers, 2);
+        assert.deepEqual(a.budget, { cpus: 3, memoryMb: 6144, diskGb: 10 });
+        assert.equal(b.workers, 1);
+        assert.deepEqual(b.budget, { cpus: 1, memoryMb: 6144, diskGb: 10 });
+        assert.equal(b.timezone, "Europe/Berlin");
+    });
+
+    test("the same port may be used on two different targets", () => {
+        const result = validate(JSON.stringify({ tenants: [{ id: "a", port: 5701, target: "eu-1" }, { id: "b", port: 5701, target: "us-1" }] }), { targets: TWO_TARGETS });
+        assert.ok(result.ok, result.ok ? "" : result.problems.map(formatProblem).join("\n"));
+    });
+
+    test("CPU may exceed capacity up to the declared overcommit ratio", () => {
+        const tenants = Array.from({ length: 4 }, (_, i) => ({ id: `t${i}`, port: 5701 + i, target: "us-1", resources: { cpus: 4, memoryGb: 4 } }));
+        assert.ok(validate(JSON.stringify({ tenants }), { targets: TWO_TARGETS }).ok);
+    });
+});
+
+describe("broken files", () => {
+    test("malformed JSON is reported with its line and column", () => {
+        const problems = problemsOf('{\n  "tenants": [\n    { "id": "acme", "port": 5701, }\n  ]\n}');
+        assert.equal(problems.length, 1);
+        assert.match(problems[0], /^tenants\.json:3:35: \(top level\): malformed JSON: expected a property name/);
+    });
+
+    test("a comment is malformed JSON too", () => {
+        assertReports(problemsOf('{ // clients\n "tenants": [] }'), /^tenants\.json:1:3: .*comments are not allowed/);
+    });
+
+    test("unknown keys are reported with a did-you-mean and the allowed keys", () => {
+        const problems = problemsOf({ tenants: [{ id: "acme", port: 5701, wrokers: 2, resources: { memoryGB: 4 } }], default: {} });
+        assertReports(
+            problems,
+            /tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?/,
+            /tenants\[0\]\.resources\.memoryGB: unknown key "memoryGB"\. Fix: did you mean "memoryGb"\?/,
+            /^tenants\.json:\d+:\d+: default: unknown key "default"\. Fix: did you mean "defaults"\?/,
+        );
+    });
+
+    test("wrong types say what was found and what is expected", () => {
+        assertReports(
+            problemsOf({ tenants: [{ id: "acme", port: "5701", workers: 1.5, resources: { cpus: "2" } }] }),
+            /tenants\[0\]\.port: "5701" is a string, not a number\. Fix: use a whole number from 1024 to 65535/,
+            /tenants\[0\]\.workers: 1\.5 is a number, not .*whole number/,
+            /tenants\[0\]\.resources\.cpus: "2" is a string, not a number/,
+        );
+    });
+
+    test("missing required fields are named", () => {
+        assertReports(problemsOf({ tenants: [{ port: 5701 }, { id: "b" }] }), /tenants\[0\]\.id: is required but missing/, /tenants\[1\]\.port: is required but missing/);
+        assertReports(problemsOf({}), /tenants: is required but missing\. Fix: write "tenants"/);
+    });
+
+    test("ids must be DNS labels short enough for every derived name", () => {
+        assertReports(
+            problemsOf({ tenants: [{ id: "Acme", port: 5701 }, { id: "1st", port: 5702 }, { id: "client_a", port: 5703 }, { id: "a".repeat(40), port: 5704 }, { id: "bad-", port: 5705 }] }),
+            /tenants\[0\]\.id: "Acme" is not a DNS label/,
+            /tenants\[1\]\.id: "1st" is not a DNS label/,
+            /tenants\[2\]\.id: "client_a" is not a DNS label/,
+            /tenants\[3\]\.id: "a{40}" is longer than 32 characters/,
+            /tenants\[4\]\.id: "bad-" is not a DNS label/,
+        );
+    });
+
+    test("duplicate ids, and ids that would collide as database or container names, are refused", () => {
+        assertReports(
+            problemsOf({ tenants: [{ id: "acme", port: 5701 }, { id: "acme", port: 5702 }, { id: "client-a", port: 5703 }, { id: "Client_A", port: 5704 }] }),
+            /tenants\[1\]\.id: "acme" is already the id of tenants\[0\]/,
+            /tenants\[3\]\.id: "Client_A" collides with "client-a" \(tenants\[2\]\): both become database n8n_client_a/,
+        );
+    });
+
+    test("host ports must lie in 1024-65535 and be unique on a target", () => {
+        assertReports(
+            problemsOf({ tenants: [{ id: "a", port: 80 }, { id: "b", port: 70000 }, { id: "c", port: 5701 }, { id: "d", port: 5701 }] }),
+            /tenants\[0\]\.port: 80 is below 1024/,
+            /tenants\[1\]\.port: 70000 is above 65535/,
+            /tenants\[3\]\.port: port 5701 is already published by "c" \(tenants\[2\]\) on target "local"\. Fix: choose a port/,
+        );
+    });
+
+    test("an unknown target names the declared ones and the stack file, wherever it was set", () => {
+        assertReports(
+            problemsOf({ defaults: { target: "eu-2" }, tenants: [{ id: "a", port: 5701 }, { id: "b", port: 5702, target: "asia" }] }, { targets: TWO_TARGETS }),
+            /defaults\.target: "eu-2" is not a target of this stack\. Fix: use one of: eu-1, us-1, or declare it under n8n-fleet:targets in Pulumi\.test\.yaml/,
+            /tenants\[1\]\.target: "asia" is not a target of this stack/,
+        );
+    });
+
+    test("a tenant without a target on a stack with several targets and no default is told to choose", () => {
+        assertReports(problemsOf({ tenants: [{ id: "a", port: 5701 }] }, { targets: TWO_TARGETS }), /tenants\[0\]: tenant "a" has no target .* Fix: add "target" \(one of: eu-1, us-1\)/);
+    });
+
+    test("budgets below what n8n 2.x needs to start are refused, with the minimum", () => {
+        assertReports(
+            problemsOf({ tenants: [{ id: "a", port: 5701, resources: { memoryGb: 1 } }, { id: "b", port: 5702, workers: 6 }, { id: "c", port: 5703, resources: { cpus: 0.1, diskGb: 0.5 } }] }),
+            /tenants\[0\]\.resources\.memoryGb: tenant "a" has 1 GB of memory, but .* need at least [\d.]+ GB to start\. Fix: raise resources\.memoryGb/,
+            /tenants\[1\]: tenant "b" has 4 GB of memory, but n8n 2\.x main and 6 worker\(s\)/,
+            /tenants\[2\]\.resources\.cpus: tenant "c" has 0\.1 CPU\. Fix: give it at least 0\.5 CPU/,
+            /tenants\[2\]\.resources\.diskGb: tenant "c" has 0\.5 GB of disk/,
+        );
+    });
+
+    test("a budget that is too small in defaults is reported at defaults", () => {
+        assertReports(problemsOf({ defaults: { resources: { memoryGb: 0.5 } }, tenants: [{ id: "a", port: 5701 }] }), /defaults\.resources\.memoryGb: tenant "a" has 0\.5 GB/);
+    });
+
+    test("more CPU or memory than a target declares is refused, naming the overcommit ratio to raise", () => {
+        const tenants = Array.from({ length: 9 }, (_, i) => ({ id: `t${i}`, port: 5701 + i }));
+        assertReports(
+            problemsOf({ tenants }),
+            /target "local" is over capacity: its 9 tenants ask for 18 CPU, it declares 16 CPU with overcommit 1 \(16 allowed\)\. Fix: .*overcommit\.cpu in Pulumi\.test\.yaml/,
+            /target "local" is over capacity: its 9 tenants ask for 36 GB of memory, it declares 32 GB/,
+        );
+    });
+
+    test("versions must be exact n8n 2.x versions", () => {
+        assertReports(
+            problemsOf({ tenants: [{ id: "a", port: 5701, n8nVersion: "latest" }, { id: "b", port: 5702, n8nVersion: "1.90.0" }, { id: "c", port: 5703, n8nVersion: "2.41" }] }),
+            /tenants\[0\]\.n8nVersion: "latest" is not valid\. Fix: write an exact n8n 2\.x version, such as "2\.41\.1"/,
+            /tenants\[1\]\.n8nVersion: "1\.90\.0" is not valid/,
+            /tenants\[2\]\.n8nVersion: "2\.41" is not valid/,
+        );
+    });
+
+    test("workers, concurrency, status, time zone, URL and database kind are checked", () => {
+        assertReports(
+            problemsOf({
+                tenants: [{ id: "a", port: 5701, workers: 0, concurrency: 0, status: "paused", timezone: "europe/berlin", url: "ftp://a.example.com", database: { kind: "rds" } }],
+            }),
+            /tenants\[0\]\.workers: 0 is below 1/,
+            /tenants\[0\]\.concurrency: 0 is below 1/,
+            /tenants\[0\]\.status: "paused" is not one of "active", "suspended"/,
+            /tenants\[0\]\.timezone: "europe\/berlin" is not an IANA time zone/,
+            /tenants\[0\]\.url: "ftp:\/\/a\.example\.com" is not valid\. Fix: write the full public address with http:\/\/ or https:\/\//,
+            /tenants\[0\]\.database\.kind: "rds" is not a supported kind/,
+        );
+    });
+
+    test("isolation-critical settings cannot be overridden, whether as keys or as environment variables", () => {
+        const problems = problemsOf({
+            tenants: [
+                {
+                    id: "a",
+                    port: 5701,
+                    encryptionKey: "shared",
+                    redis: { host: "shared-redis" },
+                    database: { kind: "container", host: "shared-db", password: "x" },
+                    env: { DB_POSTGRESDB_HOST: "shared-db", QUEUE_BULL_REDIS_HOST: "shared", N8N_ENCRYPTION_KEY: "k", N8N_RUNNERS_AUTH_TOKEN: "t", N8N_SMTP_HOST: "smtp.example.com" },
+                },
+            ],
+        });
+        assertReports(
+            problems,
+            /tenants\[0\]\.encryptionKey: "encryptionKey" cannot be set here: each tenant's encryption key is generated/,
+            /tenants\[0\]\.redis: "redis" cannot be set here: every tenant gets its own Redis/,
+            /tenants\[0\]\.database\.host: "host" cannot be set here: every tenant gets its own database/,
+            /tenants\[0\]\.env\.DB_POSTGRESDB_HOST: DB_POSTGRESDB_HOST cannot be set: .*isolation-critical/,
+            /tenants\[0\]\.env\.QUEUE_BULL_REDIS_HOST: .*own Redis/,
+            /tenants\[0\]\.env\.N8N_ENCRYPTION_KEY: .*encryption key/,
+            /tenants\[0\]\.env\.N8N_RUNNERS_AUTH_TOKEN: .*runner token/,
+        );
+        assert.ok(!problems.some((p) => p.includes("N8N_SMTP_HOST")), "an ordinary variable was refused");
+    });
+
+    test("variables derived from other fields point at the field to set instead", () => {
+        assertReports(problemsOf({ tenants: [{ id: "a", port: 5701, env: { WEBHOOK_URL: "https://x", TZ: "UTC" } }] }), /env\.WEBHOOK_URL: .*set `url` instead/, /env\.TZ: .*set `timezone` instead/);
+    });
+
+    test("environment values never appear in messages", () => {
+        const problems = problemsOf({ tenants: [{ id: "a", port: 5701, env: { N8N_ENCRYPTION_KEY: "s3cr3t-value", SMTP_PASS: 42 } }] });
+        assert.ok(!problems.join("\n").includes("s3cr3t-value"));
+        assertReports(problems, /env\.SMTP_PASS: this value is a whole number, not a string/);
+    });
+
+    test("every problem of a file is reported in one run, in file order, each with a fix", () => {
+        const problems = problemsOf({
+            defaults: { wrokers: 2 },
+            tenants: [{ id: "Acme", port: 80 }, { id: "b", port: 5702, workers: 0 }, { id: "c", port: 5702, resources: { cpus: 40 } }],
+        });
+        assert.equal(problems.length, 6, problems.join("\n"));
+        const lines = problems.map((p) => Number(/^tenants\.json:(\d+):/.exec(p)?.[1]));
+        assert.deepEqual(lines, [...lines].sort((a, b) => a - b));
+        for (const problem of problems) assert.match(problem, /Fix: /);
+    });
+});
