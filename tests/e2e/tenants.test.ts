@@ -1,0 +1,316 @@
+/**
+ * Each tenant's configuration, as the program declares it, runs: real PostgreSQL, Redis, n8n main
+ * and worker per tenant on loopback, checked end to end. The containers' environment, commands
+ * and init script come from the program under the mock monitor; tests/e2e/localize.ts is the
+ * only rewrite. Needs Node 24, PostgreSQL server binaries, redis-server and n8n from npm (the
+ * test installs n8n through .ci/install-n8n when the cache lacks it).
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { PROJECT_ROOT, TYPES, envOf, runFleet } from "../harness/runFleet";
+import type { Registration } from "../harness/recordingMocks";
+import { PINNED } from "../../fleet/versions";
+import { LocalProcess, LocalSite, localizeN8n, localizePostgres, localizeRedis } from "./localize";
+import { Running, freePort, memoryOfTree, ownedDir, postgresBinDir, postgresOsUser, runToEnd, start, stop, stopAll, tail, waitForHttp, writeFile } from "./processes";
+import { N8nApi, callWebhook, sumWorkflow } from "./n8nApi";
+
+const TENANT_IDS = ["alpha", "beta"] as const;
+const OWNER_PASSWORD = "Fleet-e2e-Passw0rd";
+const BURST_CALLS = 200;
+const BURST_CONCURRENCY = 10;
+
+interface Tenant {
+    id: string;
+    site: LocalSite;
+    containers: { postgres: Registration; redis: Registration; main: Registration; worker: Registration };
+    main: LocalProcess;
+    worker: LocalProcess;
+    processes: { postgres?: Running; redis?: Running; main?: Running; worker?: Running };
+    api: N8nApi;
+    ownerEmail: string;
+    workflowId?: string;
+    credentialId?: string;
+    credentialSecret: string;
+}
+
+const workRoot = mkdtempSync(join(tmpdir(), "n8n-fleet-e2e-"));
+// PostgreSQL runs as an unprivileged user and must reach its folders inside.
+chmodSync(workRoot, 0o755);
+const logDir = ownedDir(join(workRoot, "logs"));
+const pgUser = postgresOsUser();
+const pgBin = postgresBinDir();
+let n8nBin = "";
+const tenants = new Map<string, Tenant>();
+
+function tenant(id: string): Tenant {
+    const found = tenants.get(id);
+    if (!found) throw new Error(`tenant ${id} was not set up`);
+    return found;
+}
+
+function n8nVersionInstalled(dir: string): string {
+    return JSON.parse(readFileSync(join(dir, "node_modules", "n8n", "package.json"), "utf8")).version;
+}
+
+async function siteFor(id: string): Promise<LocalSite> {
+    const dir = join(workRoot, id);
+    return {
+        postgresPort: await freePort(),
+        redisPort: await freePort(),
+        mainPort: await freePort(),
+        workerPort: await freePort(),
+        mainBrokerPort: await freePort(),
+        workerBrokerPort: await freePort(),
+        postgresDataDir: ownedDir(join(dir, "postgres"), pgUser),
+        postgresSocketDir: ownedDir(join(dir, "postgres-socket"), pgUser),
+        redisDataDir: ownedDir(join(dir, "redis")),
+        n8nUserFolder: ownedDir(join(dir, "n8n")),
+    };
+}
+
+/** What the image's entrypoint does before `postgres` starts: initdb, the database, the init scripts. */
+async function startPostgres(t: Tenant): Promise<void> {
+    const local = localizePostgres(t.containers.postgres, t.site);
+    const env = local.env;
+    const pwfile = writeFile(join(workRoot, `${t.id}-pwfile`), env.POSTGRES_PASSWORD, pgUser, 0o600);
+    // The image trusts local socket connections and asks for a password over TCP (scram-sha-256).
+    const init = runToEnd(join(pgBin, "initdb"), ["-D", env.PGDATA, "-U", env.POSTGRES_USER, `--pwfile=${pwfile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"], {}, pgUser);
+    rmSync(pwfile);
+    assert.equal(init.status, 0, `initdb for ${t.id} failed:\n${init.output}`);
+
+    const [, ...args] = local.command;
+    t.processes.postgres = start({ name: `${t.id}-postgres`, command: join(pgBin, "postgres"), args, env, logDir, ...pgUser, cwd: t.site.postgresDataDir });
+    const socket = { PGHOST: t.site.postgresSocketDir, PGPORT: String(t.site.postgresPort) };
+    const deadline = Date.now() + 60_000;
+    while (runToEnd(join(pgBin, "pg_isready"), ["-q"], socket).status !== 0) {
+        assert.ok(Date.now() < deadline, `${t.id}'s PostgreSQL did not start:\n${tail(t.processes.postgres)}`);
+        await new Promise((r) => setTimeout(r, 300));
+    }
+    const created = runToEnd("psql", ["-v", "ON_ERROR_STOP=1", "-U", env.POSTGRES_USER, "-d", "postgres", "-c", `CREATE DATABASE "${env.POSTGRES_DB}"`], socket, pgUser);
+    assert.equal(created.status, 0, created.output);
+
+    const uploads = t.containers.postgres.inputs.uploads as { file: string; content: string }[];
+    assert.ok(uploads.length > 0, "the PostgreSQL container declares no init script");
+    for (const upload of uploads) {
+        const script = writeFile(join(workRoot, `${t.id}-${upload.file.split("/").pop()}`), upload.content, pgUser);
+        const ran = runToEnd("bash", [script], { ...env, ...socket }, pgUser);
+        assert.equal(ran.status, 0, `${upload.file} failed for ${t.id}:\n${ran.output}`);
+    }
+}
+
+function startRedis(t: Tenant): void {
+    const local = localizeRedis(t.containers.redis, t.site);
+    const [command, ...args] = local.command;
+    t.processes.redis = start({ name: `${t.id}-redis`, command, args, env: local.env, logDir });
+}
+
+function startN8n(t: Tenant, role: "main" | "worker", override: Record<string, string> = {}, name = `${t.id}-${role}`): Running {
+    const local = role === "main" ? t.main : t.worker;
+    return start({ name, command: process.execPath, args: [n8nBin, ...local.command], env: { ...local.env, ...override }, logDir });
+}
+
+async function startMain(t: Tenant): Promise<void> {
+    t.processes.main = startN8n(t, "main");
+    await waitForHttp(t.processes.main, `http://127.0.0.1:${t.site.mainPort}/healthz/readiness`, `${t.id}'s n8n main readiness`);
+}
+
+async function startWorker(t: Tenant): Promise<void> {
+    t.processes.worker = startN8n(t, "worker");
+    await waitForHttp(t.processes.worker, `http://127.0.0.1:${t.site.workerPort}/healthz/readiness`, `${t.id}'s n8n worker health`);
+}
+
+const webhookUrl = (t: Tenant) => `http://127.0.0.1:${t.site.mainPort}/webhook/sum-${t.id}`;
+
+/** Publishing registers the webhook in the background: 404 until it is there. */
+async function callWebhookOnceRegistered(t: Tenant, body: unknown) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+        const answer = await callWebhook(webhookUrl(t), body);
+        if (answer.status !== 404 || Date.now() > deadline) return answer;
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
+function figures(t: Tenant): Record<string, string> {
+    const row: Record<string, string> = {};
+    for (const role of ["postgres", "redis", "main", "worker"] as const) {
+        const pid = t.processes[role]?.child.pid;
+        if (pid === undefined) continue;
+        const m = memoryOfTree(pid);
+        row[role] = `${m.rssMb} MiB RSS / ${m.pssMb} MiB PSS (${m.processes} proc)`;
+    }
+    return row;
+}
+
+before(async () => {
+    const installer = execFileSync(join(PROJECT_ROOT, ".ci", "install-n8n"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n");
+    const n8nDir = installer[installer.length - 1];
+    assert.equal(n8nVersionInstalled(n8nDir), PINNED.n8n, "the end-to-end test must run the n8n version the images pin");
+    n8nBin = join(n8nDir, "node_modules", "n8n", "bin", "n8n");
+
+    const run = await runFleet({
+        tenants: { tenants: TENANT_IDS.map((id, i) => ({ id, port: 5801 + i, concurrency: 5 })) },
+        targets: { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } },
+        defaultTarget: "local",
+    });
+    for (const id of TENANT_IDS) {
+        const containers = {
+            postgres: run.named(`${id}-postgres`),
+            redis: run.named(`${id}-redis`),
+            main: run.named(`${id}-n8n`),
+            worker: run.named(`${id}-n8n-worker-1`),
+        };
+        for (const c of Object.values(containers)) assert.equal(c.type, TYPES.container);
+        const site = await siteFor(id);
+        tenants.set(id, {
+            id,
+            site,
+            containers,
+            main: localizeN8n(containers.main, site, "main"),
+            worker: localizeN8n(containers.worker, site, "worker"),
+            processes: {},
+            api: new N8nApi(`http://127.0.0.1:${site.mainPort}`),
+            ownerEmail: `owner@${id}.example.com`,
+            credentialSecret: `${id}-${randomBytes(12).toString("hex")}`,
+        });
+    }
+
+    // Stores first, then every n8n process of both tenants at once, as Docker would start them.
+    for (const t of tenants.values()) {
+        await startPostgres(t);
+        startRedis(t);
+    }
+    await Promise.all([...tenants.values()].flatMap((t) => [startMain(t), startWorker(t)]));
+});
+
+after(async () => {
+    await stopAll();
+    if (process.env.N8N_FLEET_KEEP_E2E !== "1") rmSync(workRoot, { recursive: true, force: true });
+});
+
+describe("each tenant runs as the program declares it", () => {
+    test("the main is ready after migrations and the worker's health server answers", async () => {
+        for (const t of tenants.values()) {
+            assert.equal((await fetch(`http://127.0.0.1:${t.site.mainPort}/healthz/readiness`)).status, 200);
+            assert.equal((await fetch(`http://127.0.0.1:${t.site.workerPort}/healthz/readiness`)).status, 200);
+        }
+    });
+
+    test("the owner is set up, a Webhook + Code workflow is published, and the webhook returns the computed result", async () => {
+        for (const t of tenants.values()) {
+            await t.api.setupOwner(t.ownerEmail, OWNER_PASSWORD);
+            t.workflowId = await t.api.publishWorkflow(sumWorkflow(t.id));
+            const answer = await callWebhookOnceRegistered(t, { a: 2, b: 40 });
+            assert.equal(answer.status, 200, `${t.id}: ${JSON.stringify(answer.body)}\nworker log:\n${t.processes.worker ? tail(t.processes.worker) : ""}`);
+            assert.deepEqual(answer.body, { sum: 42, tenant: t.id });
+        }
+    });
+
+    test("executions run on the worker: with the worker stopped the call stays queued, and completes once it is back", async () => {
+        for (const t of tenants.values()) {
+            assert.ok(t.processes.worker);
+            await stop(t.processes.worker);
+            let early: unknown;
+            const pending = callWebhook(webhookUrl(t), { a: 1, b: 2 }, 240_000).then((answer) => (early = answer));
+            await new Promise((r) => setTimeout(r, 8_000));
+            assert.equal(early, undefined, `${t.id}: the call was answered without a worker: ${JSON.stringify(early)}`);
+            await startWorker(t);
+            const answer = await pending;
+            assert.equal(answer.status, 200);
+            assert.deepEqual(answer.body, { sum: 3, tenant: t.id });
+        }
+    });
+
+    test("a credential saved in a tenant reads back there, and cannot be decrypted with another tenant's key", async () => {
+        const [a, b] = [tenant("alpha"), tenant("beta")];
+        for (const t of [a, b]) {
+            // n8n never sends password fields back to the editor, so the header name carries the secret too.
+            t.credentialId = await t.api.createCredential(`${t.id} API`, "httpHeaderAuth", { name: t.credentialSecret, value: t.credentialSecret });
+            assert.equal((await t.api.credentialData(t.credentialId)).data.name, t.credentialSecret);
+        }
+        const exportWith = (key: string, label: string) => {
+            const output = join(workRoot, `export-${label}.json`);
+            const result = runToEnd(process.execPath, [n8nBin, "export:credentials", "--all", "--decrypted", `--output=${output}`], {
+                ...a.main.env,
+                N8N_ENCRYPTION_KEY: key,
+                N8N_USER_FOLDER: ownedDir(join(workRoot, `cli-${label}`)),
+            });
+            return { ...result, file: existsSync(output) ? readFileSync(output, "utf8") : "" };
+        };
+        const own = exportWith(a.main.env.N8N_ENCRYPTION_KEY, "own-key");
+        assert.ok(own.file.includes(a.credentialSecret), `alpha's own key could not decrypt alpha's credential:\n${own.output}`);
+        const foreign = exportWith(b.main.env.N8N_ENCRYPTION_KEY, "foreign-key");
+        assert.ok(!foreign.file.includes(a.credentialSecret), "beta's key decrypted alpha's credential");
+        assert.match(foreign.output, /could not be decrypted/);
+    });
+
+    test("one tenant's database role cannot log in to another's database, and one tenant's Redis refuses another's password", () => {
+        const [a, b] = [tenant("alpha"), tenant("beta")];
+        const psql = (target: Tenant, as: Tenant) =>
+            runToEnd("psql", ["-h", "127.0.0.1", "-p", String(target.site.postgresPort), "-U", as.main.env.DB_POSTGRESDB_USER, "-d", target.main.env.DB_POSTGRESDB_DATABASE, "-tAc", "select current_user"], {
+                PGPASSWORD: as.main.env.DB_POSTGRESDB_PASSWORD,
+                PGCONNECT_TIMEOUT: "5",
+            });
+        const redis = (target: Tenant, as: Tenant) =>
+            runToEnd("redis-cli", ["-h", "127.0.0.1", "-p", String(target.site.redisPort), "--no-auth-warning", "-a", as.main.env.QUEUE_BULL_REDIS_PASSWORD, "ping"], {});
+        for (const [target, other] of [[a, b], [b, a]]) {
+            assert.match(psql(target, target).output, new RegExp(target.main.env.DB_POSTGRESDB_USER), `${target.id}'s own role cannot log in`);
+            const intrusion = psql(target, other);
+            assert.notEqual(intrusion.status, 0, `${other.id}'s role logged in to ${target.id}'s database`);
+            assert.match(intrusion.output, /password authentication failed|does not exist/);
+            assert.match(redis(target, target).output, /PONG/);
+            assert.match(redis(target, other).output, /WRONGPASS|NOAUTH|invalid/i, `${target.id}'s Redis accepted ${other.id}'s password`);
+        }
+    });
+
+    test("figures: memory of each process idle and after a burst of webhook calls, and the calls per second a worker sustained", async () => {
+        const report: string[] = [`n8n ${PINNED.n8n}, Node ${process.version}, ${BURST_CALLS} calls, ${BURST_CONCURRENCY} at a time, per tenant`];
+        for (const t of tenants.values()) {
+            const idle = figures(t);
+            let next = 0;
+            const started = performance.now();
+            await Promise.all(
+                Array.from({ length: BURST_CONCURRENCY }, async () => {
+                    while (next < BURST_CALLS) {
+                        const i = next++;
+                        const answer = await callWebhook(webhookUrl(t), { a: i, b: 1 });
+                        assert.equal(answer.status, 200);
+                        assert.equal(answer.body.sum, i + 1);
+                    }
+                }),
+            );
+            const seconds = (performance.now() - started) / 1000;
+            const busy = figures(t);
+            report.push(`${t.id}: ${(BURST_CALLS / seconds).toFixed(1)} calls/s (${seconds.toFixed(1)} s)`);
+            for (const role of Object.keys(idle)) report.push(`  ${role.padEnd(8)} idle ${idle[role].padEnd(40)} after burst ${busy[role]}`);
+        }
+        console.log(report.join("\n"));
+    });
+
+    test("after the main restarts, the workflow and the credential are still there; with another encryption key n8n refuses to start", async () => {
+        for (const t of tenants.values()) {
+            assert.ok(t.processes.main && t.workflowId && t.credentialId);
+            await stop(t.processes.main);
+            await startMain(t);
+            await t.api.login(t.ownerEmail, OWNER_PASSWORD);
+            const workflow = await t.api.workflow(t.workflowId);
+            assert.equal(workflow.id, t.workflowId);
+            assert.ok(workflow.active || workflow.activeVersionId, `${t.id}'s workflow is no longer published`);
+            assert.equal((await t.api.credentialData(t.credentialId)).data.name, t.credentialSecret);
+            assert.deepEqual((await callWebhookOnceRegistered(t, { a: 20, b: 22 })).body, { sum: 42, tenant: t.id });
+        }
+        const a = tenant("alpha");
+        assert.ok(a.processes.main);
+        await stop(a.processes.main);
+        const wrongKey = startN8n(a, "main", { N8N_ENCRYPTION_KEY: randomBytes(24).toString("base64url") }, "alpha-main-wrong-key");
+        const exit = await Promise.race([wrongKey.exited, new Promise<string>((r) => setTimeout(() => r("still running"), 120_000))]);
+        assert.notEqual(exit, "still running", "n8n started with a different encryption key");
+        assert.notEqual(exit, "0");
+        assert.match(tail(wrongKey, 60), /Mismatching encryption keys/);
+    });
+});
