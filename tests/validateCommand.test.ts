@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT, writeTenantsFile } from "./harness/runFleet";
+import Ajv2020 from "ajv/dist/2020";
 import { renderTenantsJsonSchema } from "../fleet/tenantsSchema";
 
 function validate(...args: string[]) {
@@ -42,4 +43,13 @@ test("an unknown stack is named with the fix", () => {
 
 test("tenants.schema.json is generated from the schema in code and is not stale (npm run schema)", () => {
     assert.equal(readFileSync(join(PROJECT_ROOT, "tenants.schema.json"), "utf8"), renderTenantsJsonSchema());
+});
+
+test("editors checking with tenants.schema.json accept the repository's file and flag typos and isolation overrides", () => {
+    const validateSchema = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(PROJECT_ROOT, "tenants.schema.json"), "utf8")));
+    assert.ok(validateSchema(JSON.parse(readFileSync(join(PROJECT_ROOT, "tenants.json"), "utf8"))), JSON.stringify(validateSchema.errors));
+    assert.equal(validateSchema({ tenants: [{ id: "a", port: 5701, wrokers: 2 }] }), false);
+    assert.equal(validateSchema({ tenants: [{ id: "a", port: 5701, env: { N8N_ENCRYPTION_KEY: "x" } }] }), false);
+    assert.equal(validateSchema({ tenants: [{ id: "Acme", port: 80 }] }), false);
+    assert.ok(validateSchema({ tenants: [{ id: "a", port: 5701, env: { N8N_SMTP_HOST: "smtp.example.com" } }] }));
 });
