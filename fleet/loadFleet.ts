@@ -5,7 +5,7 @@
 import { Node as JsonNode, ParseError, parseTree, printParseErrorCode, getNodeValue } from "jsonc-parser";
 import { z } from "zod";
 import { FieldHints, JsonPath, Problem, issueToProblems, lineAndColumn, locate } from "./problems";
-import { BUILT_IN_DEFAULTS, MAX_WORKERS, TenantEntry, TenantSettings, tenantSchema, tenantsFileSchema } from "./tenantsSchema";
+import { BUILT_IN_DEFAULTS, MAX_WORKERS, TenantEntry, TenantSettings, defaultsSchema, tenantSchema, tenantsFileSchema } from "./tenantsSchema";
 import { TENANT_ID_MAX_LENGTH, collisionKey, tenantNames } from "./names";
 import { MIN_TENANT_CPUS, minimumMemoryMb } from "./sizing";
 import { isolationKeyReason } from "./reservedEnv";
@@ -45,8 +45,8 @@ function keysOf(schema: { shape: Record<string, unknown> }): string[] {
 const ALLOWED_KEYS: Record<string, readonly string[]> = {
     file: keysOf(tenantsFileSchema),
     tenants: keysOf(tenantSchema),
-    defaults: keysOf(tenantSchema).filter((key) => key !== "id" && key !== "port" && key !== "url"),
-    resources: ["cpus", "memoryGb", "diskGb"],
+    defaults: keysOf(defaultsSchema),
+    resources: keysOf(defaultsSchema.shape.resources.unwrap()),
     database: ["kind"],
 };
 
@@ -153,7 +153,7 @@ export function loadFleet(source: FleetSource): FleetResult {
 
     const placed = candidates.filter((candidate) => checkTarget(candidate, defaults, source, at));
     candidates.forEach((candidate) => checkBudget(candidate, defaults, at));
-    checkPorts(placed, at);
+    checkPortsAndUrls(placed, at);
     checkCapacity(placed, source, at);
 
     if (problems.length > 0) return { ok: false, problems: inFileOrder(dedupe(problems)) };
@@ -166,8 +166,6 @@ export function loadFleet(source: FleetSource): FleetResult {
         }),
     };
 }
-
-const defaultsSchema = tenantsFileSchema.shape.defaults.unwrap();
 
 /**
  * The entry without the top-level fields that fail the schema (already reported), when what is
@@ -238,7 +236,7 @@ function checkBudget({ index, entry, settings }: Candidate, defaults: TenantSett
     }
 }
 
-function checkPorts(placed: Candidate[], at: Report): void {
+function checkPortsAndUrls(placed: Candidate[], at: Report): void {
     const byTargetPort = new Map<string, Candidate>();
     const byUrl = new Map<string, Candidate>();
     for (const candidate of placed) {

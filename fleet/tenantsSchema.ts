@@ -70,23 +70,26 @@ const tenantSettings = {
     env,
 };
 
-export const tenantSchema = z
-    .strictObject({
-        id: z
-            .string()
-            .max(TENANT_ID_MAX_LENGTH)
-            .regex(TENANT_ID_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a DNS label. Fix: use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, such as "client-a"` })
-            .meta({ description: `Stable key of the tenant: a DNS label of at most ${TENANT_ID_MAX_LENGTH} characters (lowercase letters, digits, hyphens; starts with a letter). Never rename it: every resource name derives from it.` }),
-        port: z.int().min(1024).max(65535).meta({ description: "Host port the tenant's editor is published on, unique on its target, 1024 to 65535." }),
-        url: z.url({ protocol: /^https?$/ }).meta({ description: "Public URL of the tenant's editor and webhooks. Default `http://<target publicHost>:<port>`." }),
-        ...tenantSettings,
-    })
-    .partial({ url: true, target: true, n8nVersion: true, workers: true, concurrency: true, resources: true, timezone: true, status: true, database: true, env: true });
+/** What `defaults` may hold: every tenant setting, each optional. */
+export const defaultsSchema = z.strictObject(tenantSettings).partial();
+
+export const tenantSchema = defaultsSchema.extend({
+    id: z
+        .string()
+        .max(TENANT_ID_MAX_LENGTH)
+        .regex(TENANT_ID_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a DNS label. Fix: use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, such as "client-a"` })
+        .meta({ description: `Stable key of the tenant: a DNS label of at most ${TENANT_ID_MAX_LENGTH} characters (lowercase letters, digits, hyphens; starts with a letter). Never rename it: every resource name derives from it.` }),
+    port: z.int().min(1024).max(65535).meta({ description: "Host port the tenant's editor is published on, unique on its target, 1024 to 65535." }),
+    url: z
+        .url({ protocol: /^https?$/ })
+        .optional()
+        .meta({ description: "Public URL of the tenant's editor and webhooks. Default `http://<target publicHost>:<port>`." }),
+});
 
 export const tenantsFileSchema = z
     .strictObject({
         $schema: z.string().meta({ description: "Path of the JSON Schema for editors: `./tenants.schema.json`." }),
-        defaults: z.strictObject(tenantSettings).partial().meta({ description: "Values for every tenant that does not set them itself." }),
+        defaults: defaultsSchema.meta({ description: "Values for every tenant that does not set them itself." }),
         tenants: z.array(tenantSchema).meta({ description: "The clients, one isolated n8n each." }),
     })
     .partial({ $schema: true, defaults: true })
