@@ -74,8 +74,8 @@ export class ClientInstance extends pulumi.ComponentResource {
         const backend = new docker.Network(names.networks.backend, { name: names.networks.backend, internal: true, labels: labels("backend") }, child);
         const egress = new docker.Network(names.networks.egress, { name: names.networks.egress, labels: labels("egress") }, child);
 
-        const volume = (volumeName: string, role: string) =>
-            new docker.Volume(volumeName, { name: volumeName, labels: [...labels(role), { label: "n8n-fleet.disk-budget-gb", value: String(plan.budget.diskGb) }] }, keep);
+        // Only the id decides a volume's inputs: Docker replaces a volume whose labels change.
+        const volume = (volumeName: string, role: string) => new docker.Volume(volumeName, { name: volumeName, labels: labels(role) }, keep);
         const volumes = {
             postgres: volume(names.volumes.postgres, "postgres-data"),
             redis: volume(names.volumes.redis, "redis-data"),
@@ -127,7 +127,8 @@ export class ClientInstance extends pulumi.ComponentResource {
                     capabilities: spec.dropCapabilities ? { drops: ["ALL"] } : undefined,
                     logDriver: "json-file",
                     logOpts: { "max-size": "10m", "max-file": "3" },
-                    labels: labels(role),
+                    // Docker's local volumes cannot be capped; the budget is declared where monitoring can read it.
+                    labels: [...labels(role), { label: "n8n-fleet.disk-budget-gb", value: String(plan.budget.diskGb) }],
                 },
                 // Fixed names and host ports: the old container must go before its replacement starts.
                 { ...child, deleteBeforeReplace: true, dependsOn },

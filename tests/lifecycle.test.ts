@@ -18,10 +18,10 @@ async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
 const statefulInputs = (resources: Registration[]) =>
     Object.fromEntries(resources.filter((r) => r.type === TYPES.volume || r.type === TYPES.password).map((r) => [r.name, r.inputs]));
 
-test("a new version, more workers, other limits and another port leave volumes, passwords and keys untouched", async () => {
+test("a new version, more workers, other limits, another port and suspension leave volumes, passwords and keys untouched", async () => {
     const before = await runFleet({ tenants: BASE });
     const after = await runFleet({
-        tenants: { tenants: [{ id: "acme", port: 5799, n8nVersion: "2.40.0", workers: 3, concurrency: 20, resources: { cpus: 4, memoryGb: 8 }, timezone: "Europe/Paris" }] },
+        tenants: { tenants: [{ id: "acme", port: 5799, n8nVersion: "2.40.0", workers: 3, concurrency: 20, resources: { cpus: 4, memoryGb: 8, diskGb: 40 }, timezone: "Europe/Paris", status: "suspended" }] },
     });
     assert.deepEqual(statefulInputs(after.resources), statefulInputs(before.resources));
     assert.equal(Object.keys(statefulInputs(before.resources)).length, 8);
