@@ -5,7 +5,7 @@ import type { TenantPlan } from "../fleet/plan";
 import type { Limits } from "../fleet/sizing";
 import { Healthcheck, PORTS, TenantSecrets, envList } from "../fleet/containerSpec";
 import { POSTGRES_DATA_DIR, POSTGRES_INIT_SCRIPT, postgresCommand, postgresEnvironment, postgresHealthcheck } from "../fleet/postgres";
-import { REDIS_DATA_DIR, redisCommand, redisEnvironment, redisHealthcheck } from "../fleet/redis";
+import { REDIS_DATA_DIR, REDIS_USER, redisCommand, redisEnvironment, redisHealthcheck } from "../fleet/redis";
 import { N8N_UID, N8N_USER_FOLDER, mainCommand, mainHealthcheck, n8nEnvironment, workerCommand, workerHealthcheck } from "../fleet/n8n";
 import { runnerEnvironment, runnerHealthcheck } from "../fleet/runners";
 import { SERVICE_HOSTS } from "../fleet/names";
@@ -156,6 +156,8 @@ export class ClientInstance extends pulumi.ComponentResource {
             command: redisCommand(plan),
             networks: [{ network: backend, aliases: [SERVICE_HOSTS.redis] }],
             volumes: [{ volumeName: volumes.redis.name, containerPath: REDIS_DATA_DIR }],
+            user: REDIS_USER,
+            dropCapabilities: true,
             waitForHealthy: true,
         });
 

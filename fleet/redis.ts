@@ -6,6 +6,12 @@ import { Healthcheck, PORTS, TenantSecrets, shellHealthcheck } from "./container
 
 export const REDIS_DATA_DIR = "/data";
 
+/**
+ * The image's entrypoint only drops root for a command that starts with `redis-server`; ours starts
+ * with `sh` (for the password), so the container is told to run as the image's `redis` user.
+ */
+export const REDIS_USER = "redis";
+
 /** The password comes from the environment, so it never shows in the command or `docker inspect` args. */
 const WITH_PASSWORD = 'exec redis-server "$@" --requirepass "$REDIS_PASSWORD"';
 

@@ -189,6 +189,14 @@ describe("limits and hardening", () => {
         }
     });
 
+    test("n8n and Redis run as their images' unprivileged users, with every capability dropped", () => {
+        for (const id of IDS) {
+            for (const role of ["main", "worker"]) for (const c of container(id, role)) assert.equal(c.inputs.user, "1000:1000");
+            assert.equal(container(id, "redis")[0].inputs.user, "redis");
+            for (const role of ["main", "worker", "runner", "redis"]) for (const c of container(id, role)) assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
+        }
+    });
+
     test("every container rotates its logs, restarts unless stopped, forbids new privileges and names its tenant and fleet", () => {
         for (const c of run.ofType(TYPES.container)) {
             assert.equal(c.inputs.restart, "unless-stopped");
