@@ -16,7 +16,7 @@ export const PORTS = {
 
 /** The generated secrets of one tenant. Never written to tenants.json, logs or plain outputs. */
 export interface TenantSecrets {
-    /** PostgreSQL superuser, used only by the init script and healthcheck-free maintenance. */
+    /** PostgreSQL superuser: the image's initialisation and an operator's maintenance; never given to n8n. */
     postgresPassword: string;
     /** The least-privilege role n8n logs in with. */
     databasePassword: string;

@@ -104,12 +104,3 @@ export function sizeTenant(budget: Budget, workers: number): TenantSizing {
         n8nHeapMb: Math.floor(n8n.memoryMb * 0.75),
     };
 }
-
-/** Sum of all container limits of a tenant: what the capacity check and the tests compare with the budget. */
-export function totalLimits(sizing: TenantSizing, workers: number): Limits {
-    const parts = [sizing.postgres, sizing.redis, sizing.main, ...Array(workers).fill(sizing.worker), ...Array(workers).fill(sizing.runner)] as Limits[];
-    return {
-        memoryMb: parts.reduce((sum, p) => sum + p.memoryMb, 0),
-        cpus: Math.round(parts.reduce((sum, p) => sum + p.cpus, 0) * 100) / 100,
-    };
-}

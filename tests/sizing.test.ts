@@ -1,7 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MEMORY_FLOOR_MB, MIN_TENANT_CPUS, minimumMemoryMb, sizeTenant, totalLimits } from "../fleet/sizing";
+import { Limits, MEMORY_FLOOR_MB, MIN_TENANT_CPUS, TenantSizing, minimumMemoryMb, sizeTenant } from "../fleet/sizing";
 import { MAX_WORKERS } from "../fleet/tenantsSchema";
+
+/** What one tenant's containers are given together: PostgreSQL, Redis, main, and each worker with its runner. */
+function totalLimits(sizing: TenantSizing, workers: number): Limits {
+    const parts: Limits[] = [sizing.postgres, sizing.redis, sizing.main, ...Array<Limits>(workers).fill(sizing.worker), ...Array<Limits>(workers).fill(sizing.runner)];
+    return {
+        memoryMb: parts.reduce((sum, p) => sum + p.memoryMb, 0),
+        cpus: Math.round(parts.reduce((sum, p) => sum + p.cpus, 0) * 100) / 100,
+    };
+}
 
 const BUDGETS = [
     { cpus: MIN_TENANT_CPUS, memoryMb: 0 },

@@ -45,7 +45,7 @@ export function writeTenantsFile(tenants: unknown): string {
     return file;
 }
 
-export function stackConfig(options: FleetRunOptions): Record<string, string> {
+function stackConfig(options: FleetRunOptions): Record<string, string> {
     const config: Record<string, string> = {
         "n8n-fleet:tenantsFile": writeTenantsFile(options.tenants),
         "n8n-fleet:targets": JSON.stringify(options.targets ?? TEST_TARGETS),
