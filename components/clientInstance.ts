@@ -30,6 +30,8 @@ export interface TenantContainers {
     runners: string[];
 }
 
+const FLEET_LABEL = "n8n-fleet.fleet";
+
 type Secrets = { [K in keyof TenantSecrets]: pulumi.Output<string> };
 
 /**
@@ -56,7 +58,7 @@ export class ClientInstance extends pulumi.ComponentResource {
         const keep: pulumi.CustomResourceOptions = { parent: this, protect: true };
         const labels = (role: string) => [
             { label: "n8n-fleet.tenant", value: plan.id },
-            { label: "n8n-fleet.fleet", value: args.fleet },
+            { label: FLEET_LABEL, value: args.fleet },
             { label: "n8n-fleet.role", value: role },
         ];
 
@@ -74,8 +76,9 @@ export class ClientInstance extends pulumi.ComponentResource {
         const backend = new docker.Network(names.networks.backend, { name: names.networks.backend, internal: true, labels: labels("backend") }, child);
         const egress = new docker.Network(names.networks.egress, { name: names.networks.egress, labels: labels("egress") }, child);
 
-        // Only the id decides a volume's inputs: Docker replaces a volume whose labels change.
-        const volume = (volumeName: string, role: string) => new docker.Volume(volumeName, { name: volumeName, labels: labels(role) }, keep);
+        // Only the id decides a volume's inputs (not even the stack's name): Docker replaces a volume whose labels change.
+        const volume = (volumeName: string, role: string) =>
+            new docker.Volume(volumeName, { name: volumeName, labels: labels(role).filter(({ label }) => label !== FLEET_LABEL) }, keep);
         const volumes = {
             postgres: volume(names.volumes.postgres, "postgres-data"),
             redis: volume(names.volumes.redis, "redis-data"),

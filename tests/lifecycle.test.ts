@@ -70,3 +70,9 @@ test("a broken stack config names the stack file and the key", async () => {
     assert.match(outcome.error, /n8n-fleet:targets\.eu-1\.capacity\.memoryGb: is required but missing/);
     assert.deepEqual(outcome.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
 });
+
+test("volume and secret inputs do not depend on the stack's name either", async () => {
+    const dev = await runFleet({ tenants: BASE, stack: "dev" });
+    const renamed = await runFleet({ tenants: BASE, stack: "production" });
+    assert.deepEqual(statefulInputs(renamed.resources), statefulInputs(dev.resources));
+});
