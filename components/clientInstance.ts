@@ -6,7 +6,7 @@ import type { Limits } from "../fleet/sizing";
 import { Healthcheck, PORTS, TenantSecrets, envList } from "../fleet/containerSpec";
 import { POSTGRES_DATA_DIR, POSTGRES_INIT_SCRIPT, postgresCommand, postgresEnvironment, postgresHealthcheck } from "../fleet/postgres";
 import { REDIS_DATA_DIR, REDIS_USER, redisCommand, redisEnvironment, redisHealthcheck } from "../fleet/redis";
-import { N8N_UID, N8N_USER_FOLDER, mainCommand, mainHealthcheck, n8nEnvironment, workerCommand, workerHealthcheck } from "../fleet/n8n";
+import { N8N_UID, N8N_USER_FOLDER, mainCommand, n8nEnvironment, n8nHealthcheck, workerCommand } from "../fleet/n8n";
 import { runnerEnvironment, runnerHealthcheck } from "../fleet/runners";
 import { SERVICE_HOSTS } from "../fleet/names";
 import type { DockerHost } from "./dockerHost";
@@ -32,7 +32,6 @@ export interface TenantContainers {
 
 const FLEET_LABEL = "n8n-fleet.fleet";
 
-type Secrets = { [K in keyof TenantSecrets]: pulumi.Output<string> };
 
 /**
  * One client's fully isolated n8n: its own networks, PostgreSQL, Redis, n8n main, queue workers with
@@ -65,13 +64,14 @@ export class ClientInstance extends pulumi.ComponentResource {
         // Marked secret here rather than relying on the provider, so every value derived from them is too.
         const secret = (suffix: string, length: number) =>
             pulumi.secret(new random.RandomPassword(`${name}-${suffix}`, { length, special: false }, keep).result);
-        const secrets: Secrets = {
+        const encryptionKey = secret("encryption-key", 48);
+        const secrets: pulumi.Output<TenantSecrets> = pulumi.output({
             postgresPassword: secret("postgres-password", 32),
             databasePassword: secret("database-password", 32),
             redisPassword: secret("redis-password", 32),
-            encryptionKey: secret("encryption-key", 48),
+            encryptionKey,
             runnerToken: secret("runner-token", 48),
-        };
+        });
 
         const backend = new docker.Network(names.networks.backend, { name: names.networks.backend, internal: true, labels: labels("backend") }, child);
         const egress = new docker.Network(names.networks.egress, { name: names.networks.egress, labels: labels("egress") }, child);
@@ -141,9 +141,7 @@ export class ClientInstance extends pulumi.ComponentResource {
             image: plan.images.postgres,
             limits: plan.sizing.postgres,
             healthcheck: postgresHealthcheck(),
-            envs: pulumi.all([secrets.postgresPassword, secrets.databasePassword]).apply(([postgresPassword, databasePassword]) =>
-                envList(postgresEnvironment(plan, { postgresPassword, databasePassword })),
-            ),
+            envs: secrets.apply((s) => envList(postgresEnvironment(plan, s))),
             command: postgresCommand(plan),
             networks: [{ network: backend, aliases: [SERVICE_HOSTS.postgres] }],
             volumes: [{ volumeName: volumes.postgres.name, containerPath: POSTGRES_DATA_DIR }],
@@ -155,7 +153,7 @@ export class ClientInstance extends pulumi.ComponentResource {
             image: plan.images.redis,
             limits: plan.sizing.redis,
             healthcheck: redisHealthcheck(),
-            envs: secrets.redisPassword.apply((redisPassword) => envList(redisEnvironment({ redisPassword }))),
+            envs: secrets.apply((s) => envList(redisEnvironment(s))),
             command: redisCommand(plan),
             networks: [{ network: backend, aliases: [SERVICE_HOSTS.redis] }],
             volumes: [{ volumeName: volumes.redis.name, containerPath: REDIS_DATA_DIR }],
@@ -164,17 +162,13 @@ export class ClientInstance extends pulumi.ComponentResource {
             waitForHealthy: true,
         });
 
-        // Built once: main and workers must agree on database, queue, key and URLs.
-        const n8nEnvs = pulumi
-            .all([secrets.databasePassword, secrets.redisPassword, secrets.encryptionKey, secrets.runnerToken])
-            .apply(([databasePassword, redisPassword, encryptionKey, runnerToken]) =>
-                envList(n8nEnvironment(plan, { databasePassword, redisPassword, encryptionKey, runnerToken })),
-            );
         const n8nProcess = {
             image: plan.images.n8n,
-            envs: n8nEnvs,
+            // Built once: main and workers must agree on database, queue, key and URLs.
+            envs: secrets.apply((s) => envList(n8nEnvironment(plan, s))),
             volumes: [{ volumeName: volumes.n8n.name, containerPath: N8N_USER_FOLDER }],
             user: N8N_UID,
+            healthcheck: n8nHealthcheck(),
             dropCapabilities: true,
             waitForHealthy: true,
         };
@@ -186,7 +180,6 @@ export class ClientInstance extends pulumi.ComponentResource {
             {
                 ...n8nProcess,
                 limits: plan.sizing.main,
-                healthcheck: mainHealthcheck(),
                 command: mainCommand(),
                 networks: [
                     { network: backend, aliases: [SERVICE_HOSTS.main] },
@@ -205,7 +198,6 @@ export class ClientInstance extends pulumi.ComponentResource {
                 {
                     ...n8nProcess,
                     limits: plan.sizing.worker,
-                    healthcheck: workerHealthcheck(),
                     command: workerCommand(plan),
                     networks: [
                         { network: backend, aliases: [names.workerHost(index)] },
@@ -224,7 +216,7 @@ export class ClientInstance extends pulumi.ComponentResource {
                     image: plan.images.runners,
                     limits: plan.sizing.runner,
                     healthcheck: runnerHealthcheck(),
-                    envs: secrets.runnerToken.apply((runnerToken) => envList(runnerEnvironment(plan, index, { runnerToken }))),
+                    envs: secrets.apply((s) => envList(runnerEnvironment(plan, index, s))),
                     networks: [{ network: backend, aliases: [] }],
                     dropCapabilities: true,
                 },
@@ -242,7 +234,7 @@ export class ClientInstance extends pulumi.ComponentResource {
             workers: workers.map((w) => w.name),
             runners: runners.map((r) => r.name),
         });
-        this.encryptionKey = secrets.encryptionKey;
+        this.encryptionKey = encryptionKey;
         this.registerOutputs({ url: this.url, port: this.port, target: this.target, containers: this.containers, encryptionKey: this.encryptionKey });
     }
 }

@@ -4,7 +4,7 @@
  */
 import { Node as JsonNode, ParseError, parseTree, printParseErrorCode, getNodeValue } from "jsonc-parser";
 import { z } from "zod";
-import { FieldHints, JsonPath, Problem, issueToProblems, lineAndColumn, locate } from "./problems";
+import { FieldHints, JsonPath, Problem, issueToProblems, keysByOwner, lineAndColumn, locate, schemaKeys } from "./problems";
 import { BUILT_IN_DEFAULTS, MAX_WORKERS, TenantEntry, TenantSettings, defaultsSchema, tenantSchema, tenantsFileSchema } from "./tenantsSchema";
 import { TENANT_ID_MAX_LENGTH, collisionKey, tenantNames } from "./names";
 import { MIN_TENANT_CPUS, minimumMemoryMb } from "./sizing";
@@ -38,22 +38,15 @@ const HINTS: FieldHints = {
     env: 'write an object of "NAME": "value" pairs, values as strings',
 };
 
-function keysOf(schema: { shape: Record<string, unknown> }): string[] {
-    return Object.keys(schema.shape);
-}
-
-const ALLOWED_KEYS: Record<string, readonly string[]> = {
-    file: keysOf(tenantsFileSchema),
-    tenants: keysOf(tenantSchema),
-    defaults: keysOf(defaultsSchema),
-    resources: keysOf(defaultsSchema.shape.resources.unwrap()),
-    database: ["kind"],
-};
-
-function allowedKeys(path: JsonPath): readonly string[] {
-    const owner = [...path].reverse().find((key): key is string => typeof key === "string");
-    return ALLOWED_KEYS[owner ?? "file"] ?? [];
-}
+const allowedKeys = keysByOwner(
+    {
+        tenants: schemaKeys(tenantSchema),
+        defaults: schemaKeys(defaultsSchema),
+        resources: schemaKeys(defaultsSchema.shape.resources.unwrap()),
+        database: ["kind"],
+    },
+    schemaKeys(tenantsFileSchema),
+);
 
 export interface FleetSource {
     /** Path of the tenants file as the user wrote it; every message names it. */
@@ -249,11 +242,12 @@ function checkPortsAndUrls(placed: Candidate[], at: Report): void {
         }
         const url = candidate.entry.url;
         if (url === undefined) continue;
-        const sameUrl = byUrl.get(url.replace(/\/$/, ""));
+        const urlKey = url.replace(/\/$/, "");
+        const sameUrl = byUrl.get(urlKey);
         if (sameUrl) {
             at(["tenants", candidate.index, "url"], `"${url}" is already the URL of "${sameUrl.entry.id}" (tenants[${sameUrl.index}]). Fix: give every tenant its own public URL.`);
         } else {
-            byUrl.set(url.replace(/\/$/, ""), candidate);
+            byUrl.set(urlKey, candidate);
         }
     }
 }

@@ -72,12 +72,11 @@ export function workerCommand(plan: TenantPlan): string[] {
     return ["worker", `--concurrency=${plan.concurrency}`];
 }
 
-/** Ready only once the database is connected and migrated. */
-export function mainHealthcheck(): Healthcheck {
-    return httpHealthcheck(`http://127.0.0.1:${PORTS.n8n}/healthz/readiness`, "120s");
-}
-
-/** The worker's health server (QUEUE_HEALTH_CHECK_ACTIVE); its readiness also checks Redis. */
-export function workerHealthcheck(): Healthcheck {
+/**
+ * Main and workers answer the same readiness endpoint on the same port (the worker through its
+ * health server, QUEUE_HEALTH_CHECK_ACTIVE): ready once the database is connected and migrated,
+ * and for a worker, once Redis answers too.
+ */
+export function n8nHealthcheck(): Healthcheck {
     return httpHealthcheck(`http://127.0.0.1:${PORTS.n8n}/healthz/readiness`, "120s");
 }

@@ -74,7 +74,7 @@ export function budgetOf(settings: ResolvedSettings): TenantBudget {
 }
 
 /** The default public URL: the target's public host and the tenant's port. */
-export function defaultUrl(target: Target, port: number): string {
+function defaultUrl(target: Target, port: number): string {
     return `http://${target.publicHost}:${port}/`;
 }
 

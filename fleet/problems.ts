@@ -68,6 +68,21 @@ function typeName(value: unknown): string {
     return { string: "a string", number: "a number", boolean: "true or false", object: "an object" }[typeof value as string] ?? typeof value;
 }
 
+/** The nearest named key of a path: `resources` for `tenants[1].resources`, `tenants` for `tenants[1]`. */
+export function lastField(path: JsonPath): string | undefined {
+    return [...path].reverse().find((key): key is string => typeof key === "string");
+}
+
+/** The keys an object schema allows, for "allowed here" lists. */
+export function schemaKeys(schema: { shape: Record<string, unknown> }): string[] {
+    return Object.keys(schema.shape);
+}
+
+/** Allowed keys by the nearest named key of a path, or `fallback` where the table has none. */
+export function keysByOwner(table: Readonly<Record<string, readonly string[]>>, fallback: readonly string[]): (path: JsonPath) => readonly string[] {
+    return (path) => table[lastField(path) ?? ""] ?? fallback;
+}
+
 /** How each field is written correctly: the "Fix:" half of a message, keyed by field name. */
 export type FieldHints = Readonly<Record<string, string>>;
 
@@ -100,7 +115,7 @@ export interface IssueContext {
 export function issueToProblems(issue: core.$ZodIssue, context: IssueContext, prefix: JsonPath = []): Problem[] {
     const path = [...prefix, ...(issue.path as (string | number)[])];
     const at = (p: JsonPath, message: string): Problem => ({ file: context.file, path: p, message, ...locate(context.text, context.tree, p) });
-    const field = [...path].reverse().find((key): key is string => typeof key === "string");
+    const field = lastField(path);
     const hint = field !== undefined ? context.hints[field] : undefined;
     const fix = hint ? ` Fix: ${hint}.` : "";
     const value = valueAt(context.data, path);

@@ -2,8 +2,8 @@
  * The stack config n8n-fleet reads (`n8n-fleet:*` in Pulumi.<stack>.yaml), validated the same
  * way as tenants.json. `config.ts` feeds it from Pulumi; `npm run validate` from the YAML file.
  */
-import { FieldHints, Problem, issueToProblems } from "./problems";
-import { Target, Targets, targetsSchema } from "./targets";
+import { FieldHints, Problem, issueToProblems, keysByOwner, schemaKeys } from "./problems";
+import { Target, Targets, targetSchema, targetsSchema } from "./targets";
 
 export const CONFIG_NAMESPACE = "n8n-fleet";
 
@@ -34,7 +34,10 @@ const HINTS: FieldHints = {
     region: "write a region label such as eu-west",
 };
 
-const TARGET_KEYS = ["dockerHost", "publicHost", "publishAddress", "sshOpts", "region", "capacity", "overcommit"];
+const allowedKeys = keysByOwner(
+    { capacity: schemaKeys(targetSchema.shape.capacity), overcommit: schemaKeys(targetSchema.shape.overcommit.unwrap()) },
+    schemaKeys(targetSchema),
+);
 
 export function parseStackSettings(raw: RawStackSettings, stackFile: string): { ok: true; settings: StackSettings } | { ok: false; problems: Problem[] } {
     const problems: Problem[] = [];
@@ -60,7 +63,7 @@ export function parseStackSettings(raw: RawStackSettings, stackFile: string): { 
                 tree: undefined,
                 data: { [key("targets")]: raw.targets },
                 hints: HINTS,
-                allowedKeys: (path: readonly (string | number)[]) => (path[path.length - 1] === "capacity" ? ["cpus", "memoryGb", "diskGb"] : path[path.length - 1] === "overcommit" ? ["cpu", "memory"] : TARGET_KEYS),
+                allowedKeys,
                 isolationHint: () => undefined,
             };
             problems.push(...parsed.error.issues.flatMap((issue) => issueToProblems(issue, context, [key("targets")])));

@@ -8,8 +8,8 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import { parse as parseYaml } from "yaml";
-import { CONFIG_NAMESPACE, parseStackSettings } from "../fleet/stackSettings";
-import { loadFleet } from "../fleet/loadFleet";
+import { CONFIG_NAMESPACE } from "../fleet/stackSettings";
+import { loadFleetForStack, readTenantsFile, stackFileName } from "../fleet/stackFleet";
 import { capacityUsage } from "../fleet/capacity";
 import { Problem, formatProblems } from "../fleet/problems";
 
@@ -20,13 +20,13 @@ function fail(problems: readonly Problem[]): never {
     process.exit(1);
 }
 
-function readStackConfig(stack: string): { file: string; config: Record<string, unknown> } {
-    const file = `Pulumi.${stack}.yaml`;
+function readStackConfig(stack: string): Record<string, unknown> {
+    const file = stackFileName(stack);
     const path = join(PROJECT_ROOT, file);
     if (!existsSync(path)) fail([{ file, path: [], message: `there is no stack "${stack}". Fix: pass --stack with one of the Pulumi.<stack>.yaml files of the project.` }]);
     try {
         const parsed = parseYaml(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | null;
-        return { file, config: parsed?.config ?? {} };
+        return parsed?.config ?? {};
     } catch (error) {
         fail([{ file, path: [], message: `is not valid YAML: ${(error as Error).message}` }]);
     }
@@ -43,28 +43,24 @@ function main(): void {
     }
     if (positionals.length > 1) fail([{ file: "(command line)", path: [], message: `expected at most one tenants file, got ${positionals.join(" ")}.` }]);
 
-    const stack = readStackConfig(values.stack);
-    const key = (name: string) => stack.config[`${CONFIG_NAMESPACE}:${name}`];
-    const settings = parseStackSettings({ tenantsFile: key("tenantsFile"), targets: key("targets"), defaultTarget: key("defaultTarget") }, stack.file);
-    if (!settings.ok) fail(settings.problems);
-
-    // A path on the command line is relative to where the user is; the stack's is relative to the project.
-    const tenantsPath = positionals[0] !== undefined ? resolve(process.env.INIT_CWD ?? process.cwd(), positionals[0]) : resolve(PROJECT_ROOT, settings.settings.tenantsFile);
-    const shownPath = relative(process.env.INIT_CWD ?? process.cwd(), tenantsPath) || tenantsPath;
-    if (!existsSync(tenantsPath)) fail([{ file: shownPath, path: [], message: "does not exist. Fix: pass the path of a tenants file, or create it." }]);
-
-    const fleet = loadFleet({
-        file: shownPath,
-        text: readFileSync(tenantsPath, "utf8"),
-        targets: settings.settings.targets,
-        defaultTarget: settings.settings.defaultTarget,
-        stackFile: stack.file,
+    const config = readStackConfig(values.stack);
+    const key = (name: string) => config[`${CONFIG_NAMESPACE}:${name}`];
+    const userDir = process.env.INIT_CWD ?? process.cwd();
+    const result = loadFleetForStack({
+        stack: values.stack,
+        raw: { tenantsFile: key("tenantsFile"), targets: key("targets"), defaultTarget: key("defaultTarget") },
+        // A path on the command line is relative to where the user is; the stack's is relative to the project.
+        readTenants: (tenantsFile) => {
+            const path = positionals[0] !== undefined ? resolve(userDir, positionals[0]) : resolve(PROJECT_ROOT, tenantsFile);
+            return readTenantsFile(path, relative(userDir, path) || path);
+        },
     });
-    if (!fleet.ok) fail(fleet.problems);
+    if (!result.ok) fail(result.problems);
 
+    const { tenants, settings } = result;
     const table = new Table({ head: ["target", "tenants", "CPU", "memory GB", "disk GB", "ports"], style: { head: [], border: [] } });
-    for (const row of capacityUsage(fleet.tenants.map((t) => ({ id: t.id, target: t.target.name, budget: t.budget })), settings.settings.targets)) {
-        const ports = fleet.tenants.filter((t) => t.target.name === row.target.name).map((t) => t.port);
+    for (const row of capacityUsage(tenants.map((t) => ({ id: t.id, target: t.target.name, budget: t.budget })), settings.targets)) {
+        const ports = tenants.filter((t) => t.target.name === row.target.name).map((t) => t.port);
         table.push([
             row.target.name,
             String(row.tenantIds.length),
@@ -74,7 +70,8 @@ function main(): void {
             ports.join(", "),
         ]);
     }
-    process.stdout.write(`${shownPath} is valid for stack ${values.stack}: ${fleet.tenants.length} tenant(s).\n${table.toString()}\n`);
+    const shown = positionals[0] ?? settings.tenantsFile;
+    process.stdout.write(`${shown} is valid for stack ${values.stack}: ${tenants.length} tenant(s).\n${table.toString()}\n`);
 }
 
 main();

@@ -1,19 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadFleet } from "../fleet/loadFleet";
-import { parseStackSettings } from "../fleet/stackSettings";
 import { n8nEnvironment } from "../fleet/n8n";
 import { reservedEnvReason } from "../fleet/reservedEnv";
 import type { TenantPlan } from "../fleet/plan";
+import { LOCAL_TARGETS, planOf, targetsOf } from "./harness/plans";
 
 const SECRETS = { databasePassword: "db-pw", redisPassword: "redis-pw", encryptionKey: "the-key", runnerToken: "the-token" };
 
+const HOST = targetsOf({ local: { ...LOCAL_TARGETS.local, publicHost: "host.example.com" } });
+
 function plan(tenant: Record<string, unknown>): TenantPlan {
-    const stack = parseStackSettings({ targets: { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "host.example.com", capacity: { cpus: 16, memoryGb: 32 } } } }, "Pulumi.test.yaml");
-    if (!stack.ok) throw new Error("bad test targets");
-    const fleet = loadFleet({ file: "tenants.json", text: JSON.stringify({ tenants: [tenant] }), targets: stack.settings.targets, defaultTarget: "local", stackFile: "Pulumi.test.yaml" });
-    if (!fleet.ok) throw new Error(JSON.stringify(fleet.problems));
-    return fleet.tenants[0];
+    return planOf(tenant, HOST);
 }
 
 test("n8n runs in queue mode on the tenant's own PostgreSQL and Redis, with its own key, offloading manual runs", () => {

@@ -4,32 +4,13 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { loadFleet } from "../fleet/loadFleet";
 import { formatProblem } from "../fleet/problems";
-import { parseStackSettings } from "../fleet/stackSettings";
-import type { Targets } from "../fleet/targets";
+import { targetsOf, validate } from "./harness/plans";
 
-function targets(raw: unknown = { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } }): Targets {
-    const parsed = parseStackSettings({ targets: raw }, "Pulumi.test.yaml");
-    if (!parsed.ok) throw new Error(parsed.problems.map(formatProblem).join("\n"));
-    return parsed.settings.targets;
-}
-
-const TWO_TARGETS = targets({
+const TWO_TARGETS = targetsOf({
     "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 } },
     "us-1": { dockerHost: "ssh://deploy@us-1", publicHost: "us-1.example.com", capacity: { cpus: 8, memoryGb: 16 }, overcommit: { cpu: 2 } },
 });
-
-function validate(text: string, options: { targets?: Targets; defaultTarget?: string } = {}) {
-    const available = options.targets ?? targets();
-    return loadFleet({
-        file: "tenants.json",
-        text,
-        targets: available,
-        defaultTarget: options.defaultTarget ?? (available.size === 1 ? [...available.keys()][0] : undefined),
-        stackFile: "Pulumi.test.yaml",
-    });
-}
 
 function problemsOf(value: unknown, options?: Parameters<typeof validate>[1]): string[] {
     const result = validate(typeof value === "string" ? value : JSON.stringify(value, null, 2), options);

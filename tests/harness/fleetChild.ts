@@ -4,16 +4,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { runFleet } from "./runFleet";
-import { installRecordingMocks } from "./recordingMocks";
+import type { Registration } from "./recordingMocks";
 
 // A program that throws rejects several of the SDK's promises; the first one is the outcome.
 process.on("unhandledRejection", () => undefined);
 
 async function main(): Promise<void> {
     const options = JSON.parse(process.argv[2]);
-    let registered: ReturnType<typeof installRecordingMocks>["resources"] = [];
+    let registered: Registration[] = [];
     try {
-        const run = await runFleet({ ...options, onRecording: (resources: typeof registered) => (registered = resources) });
+        const run = await runFleet({ ...options, onRecording: (resources: Registration[]) => (registered = resources) });
         process.stdout.write(JSON.stringify({ ok: true, run: { resources: run.resources, outputs: run.outputs, rawOutputs: run.rawOutputs } }));
     } catch (error) {
         process.stdout.write(JSON.stringify({ ok: false, error: (error as Error).message, isRunError: pulumi.RunError.isInstance(error), resources: registered }));

@@ -1,0 +1,51 @@
+/**
+ * A stack's whole fleet: its `n8n-fleet:*` config validated, then the tenants file it names (or one
+ * given instead) validated against its targets. `config.ts` feeds it from Pulumi; `npm run validate`
+ * from the YAML file.
+ */
+import { readFileSync } from "node:fs";
+import { loadFleet } from "./loadFleet";
+import type { TenantPlan } from "./plan";
+import type { Problem } from "./problems";
+import { CONFIG_NAMESPACE, RawStackSettings, StackSettings, parseStackSettings } from "./stackSettings";
+
+export function stackFileName(stack: string): string {
+    return `Pulumi.${stack}.yaml`;
+}
+
+/** The tenants file as read: `file` is the path as messages show it. */
+export type TenantsFileRead = { file: string; text: string } | { file: string; error: string };
+
+export interface StackFleetSource {
+    stack: string;
+    raw: RawStackSettings;
+    /** Reads the tenants file; receives the path the stack config names. */
+    readTenants: (tenantsFile: string) => TenantsFileRead;
+}
+
+export type StackFleetResult = { ok: true; settings: StackSettings; tenants: TenantPlan[] } | { ok: false; problems: Problem[] };
+
+export function loadFleetForStack(source: StackFleetSource): StackFleetResult {
+    const stackFile = stackFileName(source.stack);
+    const stack = parseStackSettings(source.raw, stackFile);
+    if (!stack.ok) return stack;
+
+    const tenants = source.readTenants(stack.settings.tenantsFile);
+    if ("error" in tenants) {
+        return {
+            ok: false,
+            problems: [{ file: tenants.file, path: [], message: `cannot be read (${tenants.error}). Fix: create it, or point ${CONFIG_NAMESPACE}:tenantsFile in ${stackFile} at the tenants file.` }],
+        };
+    }
+    const fleet = loadFleet({ file: tenants.file, text: tenants.text, targets: stack.settings.targets, defaultTarget: stack.settings.defaultTarget, stackFile });
+    return fleet.ok ? { ok: true, settings: stack.settings, tenants: fleet.tenants } : fleet;
+}
+
+/** Reads a file for {@link StackFleetSource.readTenants}, turning a read error into its message. */
+export function readTenantsFile(path: string, shownAs: string): TenantsFileRead {
+    try {
+        return { file: shownAs, text: readFileSync(path, "utf8") };
+    } catch (error) {
+        return { file: shownAs, error: (error as Error).message };
+    }
+}
