@@ -2,7 +2,7 @@
  * tenants.json -> a validated, fully resolved plan of every tenant, or every problem at once.
  * Plain TypeScript: `npm run validate`, `pulumi preview` and the tests all call this.
  */
-import { Node as JsonNode, ParseError, parseTree, printParseErrorCode, getNodeValue } from "jsonc-parser";
+import { Node as JsonNode, ParseError, getNodePath, parseTree, printParseErrorCode, getNodeValue } from "jsonc-parser";
 import { z } from "zod";
 import { FieldHints, JsonPath, Problem, issueToProblems, keysByOwner, lineAndColumn, locate, schemaKeys } from "./problems";
 import { BUILT_IN_DEFAULTS, MAX_WORKERS, TenantEntry, TenantSettings, defaultsSchema, tenantSchema, tenantsFileSchema } from "./tenantsSchema";
@@ -104,6 +104,39 @@ function parseJson(source: FleetSource): Parsed | Problem[] {
     return { text: source.text, tree, data: tree ? getNodeValue(tree) : undefined };
 }
 
+/**
+ * Every key written twice in one object. JSON parsers keep the last one silently, so a merge
+ * leftover such as `"port": 5679, "port": 5680` would deploy 5680 without a word.
+ */
+function duplicateKeys(source: FleetSource, tree: JsonNode | undefined): Problem[] {
+    if (!tree) return [];
+    const problems: Problem[] = [];
+    const visit = (node: JsonNode) => {
+        if (node.type === "object") {
+            const first = new Map<string, JsonNode>();
+            for (const property of node.children ?? []) {
+                const key = property.children?.[0];
+                if (!key) continue;
+                const earlier = first.get(String(key.value));
+                if (!earlier) {
+                    first.set(String(key.value), property);
+                    continue;
+                }
+                const was = lineAndColumn(source.text, earlier.offset);
+                problems.push({
+                    file: source.file,
+                    path: getNodePath(key),
+                    message: `"${key.value}" is written twice in this object, first at line ${was.line}, column ${was.column}; only this later one would count. Fix: keep one "${key.value}" and delete the other (often a merge leftover).`,
+                    ...lineAndColumn(source.text, property.offset),
+                });
+            }
+        }
+        for (const child of node.children ?? []) visit(child);
+    };
+    visit(tree);
+    return problems;
+}
+
 /** Where a setting was written: the tenant, else `defaults`, else the tenant as a whole (built-in default). */
 function origin(index: number, entry: TenantEntry, defaults: TenantSettings, field: keyof TenantSettings, sub?: string): JsonPath {
     const has = (owner: Record<string, unknown> | undefined) =>
@@ -124,7 +157,7 @@ export function loadFleet(source: FleetSource): FleetResult {
     const parsed = parseJson(source);
     if (Array.isArray(parsed)) return { ok: false, problems: parsed };
 
-    const problems: Problem[] = [];
+    const problems: Problem[] = duplicateKeys(source, parsed.tree);
     const at = (path: JsonPath, message: string) => problems.push({ file: source.file, path, message, ...locate(parsed.text, parsed.tree, path) });
     const context = { file: source.file, text: parsed.text, tree: parsed.tree, data: parsed.data, hints: HINTS, allowedKeys, isolationHint: isolationKeyReason };
 

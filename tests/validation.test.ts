@@ -75,6 +75,26 @@ describe("broken files", () => {
         assertReports(problemsOf('{ // clients\n "tenants": [] }'), /^tenants\.json:1:3: .*comments are not allowed/);
     });
 
+    test("a key written twice is reported with both places, wherever it is, and the later value is not silently used", () => {
+        const text = [
+            "{",
+            '  "defaults": { "workers": 1, "workers": 2 },',
+            '  "tenants": [',
+            '    { "id": "acme", "port": 5679, "port": 5680 },',
+            '    { "id": "globex", "port": 5690, "resources": { "cpus": 1, "cpus": 2 } }',
+            "  ]",
+            "}",
+        ].join("\n");
+        const problems = problemsOf(text);
+        assertReports(
+            problems,
+            /^tenants\.json:2:31: defaults\.workers: "workers" is written twice in this object, first at line 2, column 17; .* Fix: keep one "workers" and delete the other/,
+            /^tenants\.json:4:35: tenants\[0\]\.port: "port" is written twice in this object, first at line 4, column 21/,
+            /^tenants\.json:5:63: tenants\[1\]\.resources\.cpus: "cpus" is written twice in this object, first at line 5, column 52/,
+        );
+        assert.equal(problems.length, 3, problems.join("\n"));
+    });
+
     test("unknown keys are reported with a did-you-mean and the allowed keys", () => {
         const problems = problemsOf({ tenants: [{ id: "acme", port: 5701, wrokers: 2, resources: { memoryGB: 4 } }], default: {} });
         assertReports(
