@@ -1,47 +1,41 @@
 /**
- * `npm run validate [-- tenants.json] [-- --stack dev]`: checks a tenants file against a stack's
+ * `npm run validate -- [tenants.json] [--stack dev]`: checks a tenants file against a stack's
  * targets exactly as `pulumi preview` would, without the Pulumi CLI. Exit 0 with a capacity
  * summary, or exit 1 with every problem.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import { parse as parseYaml } from "yaml";
 import { CONFIG_NAMESPACE } from "../fleet/stackSettings";
 import { loadFleetForStack, readTenantsFile, stackFileName } from "../fleet/stackFleet";
 import { capacityUsage } from "../fleet/capacity";
 import { Problem, formatProblems } from "../fleet/problems";
+import { fail, parseCommandLine } from "./cli";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 
-function fail(problems: readonly Problem[]): never {
-    process.stderr.write(`${formatProblems(problems)}\n\n${problems.length} problem(s); nothing would be deployed.\n`);
-    process.exit(1);
+const USAGE = "usage: npm run validate -- [tenants-file] [--stack <stack>]   (default: the stack's own tenants file, stack dev)";
+
+function reportProblems(problems: readonly Problem[]): never {
+    fail(`${formatProblems(problems)}\n\n${problems.length} problem(s); nothing would be deployed.`);
 }
 
 function readStackConfig(stack: string): Record<string, unknown> {
     const file = stackFileName(stack);
     const path = join(PROJECT_ROOT, file);
-    if (!existsSync(path)) fail([{ file, path: [], message: `there is no stack "${stack}". Fix: pass --stack with one of the Pulumi.<stack>.yaml files of the project.` }]);
+    if (!existsSync(path)) reportProblems([{ file, path: [], message: `there is no stack "${stack}". Fix: pass --stack with one of the Pulumi.<stack>.yaml files of the project.` }]);
     try {
         const parsed = parseYaml(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | null;
         return parsed?.config ?? {};
     } catch (error) {
-        fail([{ file, path: [], message: `is not valid YAML: ${(error as Error).message}` }]);
+        reportProblems([{ file, path: [], message: `is not valid YAML: ${(error as Error).message}` }]);
     }
 }
 
 function main(): void {
-    const { values, positionals } = parseArgs({
-        allowPositionals: true,
-        options: { stack: { type: "string", short: "s", default: "dev" }, help: { type: "boolean", short: "h" } },
-    });
-    if (values.help) {
-        process.stdout.write("usage: npm run validate [-- [tenants.json] [--stack dev]]\n");
-        return;
-    }
-    if (positionals.length > 1) fail([{ file: "(command line)", path: [], message: `expected at most one tenants file, got ${positionals.join(" ")}.` }]);
+    const { values, positionals } = parseCommandLine({ allowPositionals: true, options: { stack: { type: "string", short: "s", default: "dev" } } }, USAGE);
+    if (positionals.length > 1) fail(`expected at most one tenants file, got: ${positionals.join(" ")}\n${USAGE}`, 2);
 
     const config = readStackConfig(values.stack);
     const key = (name: string) => config[`${CONFIG_NAMESPACE}:${name}`];
@@ -55,7 +49,7 @@ function main(): void {
             return readTenantsFile(path, relative(userDir, path) || path);
         },
     });
-    if (!result.ok) fail(result.problems);
+    if (!result.ok) reportProblems(result.problems);
 
     const { tenants, settings } = result;
     const table = new Table({ head: ["target", "tenants", "CPU", "memory GB", "disk GB", "ports"], style: { head: [], border: [] } });

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT, writeTenantsFile } from "./harness/runFleet";
 import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
 import { renderTenantsJsonSchema } from "../fleet/tenantsSchema";
 
 function validate(...args: string[]) {
@@ -35,6 +36,25 @@ test("a broken file given as a path exits 1 and prints every problem with its fi
     assert.equal(result.stdout, "");
 });
 
+test("the documented form, a tenants file and a stack, checks that file against that stack", () => {
+    const file = writeTenantsFile({ tenants: [{ id: "a", port: 5701 }] });
+    const result = validate(file, "--stack", "dev");
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /is valid for stack dev: 1 tenant\(s\)/);
+});
+
+test("an unknown flag or a second file prints the usage, with exit code 2 and no stack trace", () => {
+    for (const args of [["--stak", "dev"], ["a.json", "b.json"], ["--stack"]]) {
+        const result = validate(...args);
+        assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);
+        assert.match(result.stderr, /usage: npm run validate -- \[tenants-file\] \[--stack <stack>\]/);
+        assert.doesNotMatch(result.stderr, /\n\s+at /, "a stack trace was printed");
+    }
+    const help = validate("--help");
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run validate/);
+});
+
 test("an unknown stack is named with the fix", () => {
     const result = validate("--stack", "nope");
     assert.equal(result.status, 1);
@@ -45,11 +65,14 @@ test("tenants.schema.json is generated from the schema in code and is not stale 
     assert.equal(readFileSync(join(PROJECT_ROOT, "tenants.schema.json"), "utf8"), renderTenantsJsonSchema());
 });
 
-test("editors checking with tenants.schema.json accept the repository's file and flag typos and isolation overrides", () => {
-    const validateSchema = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(PROJECT_ROOT, "tenants.schema.json"), "utf8")));
+test("editors checking with tenants.schema.json accept the repository's file and flag typos, isolation overrides and malformed URLs", () => {
+    // Formats are checked for real (ajv-formats), as editors do, rather than ignored with a warning.
+    const ajv = addFormats(new Ajv2020({ allErrors: true, strict: true, strictTypes: false }));
+    const validateSchema = ajv.compile(JSON.parse(readFileSync(join(PROJECT_ROOT, "tenants.schema.json"), "utf8")));
     assert.ok(validateSchema(JSON.parse(readFileSync(join(PROJECT_ROOT, "tenants.json"), "utf8"))), JSON.stringify(validateSchema.errors));
     assert.equal(validateSchema({ tenants: [{ id: "a", port: 5701, wrokers: 2 }] }), false);
     assert.equal(validateSchema({ tenants: [{ id: "a", port: 5701, env: { N8N_ENCRYPTION_KEY: "x" } }] }), false);
     assert.equal(validateSchema({ tenants: [{ id: "Acme", port: 80 }] }), false);
-    assert.ok(validateSchema({ tenants: [{ id: "a", port: 5701, env: { N8N_SMTP_HOST: "smtp.example.com" } }] }));
+    assert.equal(validateSchema({ tenants: [{ id: "a", port: 5701, url: "acme.example.com" }] }), false);
+    assert.ok(validateSchema({ tenants: [{ id: "a", port: 5701, url: "https://acme.example.com/", env: { N8N_SMTP_HOST: "smtp.example.com" } }] }), JSON.stringify(validateSchema.errors));
 });

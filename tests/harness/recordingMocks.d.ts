@@ -13,6 +13,8 @@ export interface Registration {
     rawInputs: Record<string, unknown>;
     /** Inputs with secret markers stripped. */
     inputs: Record<string, any>;
+    /** The URN the monitor answered with, as `pulumi stack export` shows it. */
+    urn: string;
 }
 
 export interface Recording {

@@ -59,7 +59,7 @@ function installRecordingMocks({ project = "n8n-fleet", stack = "dev", preview =
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
         const raw = req.getObject() ? req.getObject().toJavaScript() : {};
-        resources.push({
+        const registration = {
             type: req.getType(),
             name: req.getName(),
             custom: req.getCustom(),
@@ -71,8 +71,13 @@ function installRecordingMocks({ project = "n8n-fleet", stack = "dev", preview =
             dependencies: req.getDependenciesList(),
             rawInputs: raw,
             inputs: reveal(raw),
+            urn: "",
+        };
+        resources.push(registration);
+        return register(req, (error, response) => {
+            if (response) registration.urn = response.getUrn();
+            callback(error, response);
         });
-        return register(req, callback);
     };
     const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
     monitor.registerResourceOutputs = (req, callback) => {

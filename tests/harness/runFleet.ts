@@ -3,11 +3,10 @@
  * stack config, and returns every registration request and the stack outputs.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Registration, installRecordingMocks } from "./recordingMocks";
+import { writeTempFile } from "./tempFiles";
 
 export const PROJECT_ROOT = resolve(__dirname, "..", "..");
 
@@ -38,11 +37,9 @@ export interface FleetRunOptions {
     onRecording?: (resources: Registration[]) => void;
 }
 
-/** Writes a tenants file to a temporary folder and returns its path. */
+/** Writes a tenants file to this process's temporary folder and returns its path. */
 export function writeTenantsFile(tenants: unknown): string {
-    const file = join(mkdtempSync(join(tmpdir(), "n8n-fleet-test-")), "tenants.json");
-    writeFileSync(file, typeof tenants === "string" ? tenants : JSON.stringify(tenants, null, 2));
-    return file;
+    return writeTempFile("tenants.json", typeof tenants === "string" ? tenants : JSON.stringify(tenants, null, 2));
 }
 
 function stackConfig(options: FleetRunOptions): Record<string, string> {
@@ -124,4 +121,14 @@ export const TYPES = {
 /** `["A=1", "B=2"]` -> `{ A: "1", B: "2" }` */
 export function envOf(container: Registration): Record<string, string> {
     return Object.fromEntries((container.inputs.envs as string[]).map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+}
+
+/** What `pulumi stack export` would hold after `pulumi up` of this run: URN, type, parent and protect of each resource. */
+export function stackExportOf(run: FleetRun): { version: number; deployment: { resources: Record<string, unknown>[] } } {
+    return {
+        version: 3,
+        deployment: {
+            resources: run.resources.map((r) => ({ urn: r.urn, custom: r.custom, type: r.type, ...(r.parent ? { parent: r.parent } : {}), ...(r.protect ? { protect: true } : {}) })),
+        },
+    };
 }
