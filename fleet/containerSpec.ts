@@ -1,7 +1,9 @@
 /**
  * What a container runs, decided in plain TypeScript so that the component only declares it and
- * the end-to-end test can run the very same command and environment as local processes.
+ * the end-to-end tests can run the very same command and environment.
  */
+import type { Limits } from "./sizing";
+import { goDuration } from "./dockerForms";
 
 /** Ports inside the containers; only the editor is ever published on the host. */
 export const PORTS = {
@@ -25,6 +27,7 @@ export interface TenantSecrets {
     runnerToken: string;
 }
 
+/** Durations as the Docker provider reads them back: Go duration strings (see {@link goDuration}). */
 export interface Healthcheck {
     /** Docker's test: `["CMD", ...]` or `["CMD-SHELL", "..."]`. */
     tests: string[];
@@ -34,19 +37,86 @@ export interface Healthcheck {
     retries: number;
 }
 
-/** An HTTP probe run with the image's own Node.js: the n8n and runner images both ship it, not all ship wget. */
-export function httpHealthcheck(url: string, startPeriod: string): Healthcheck {
+/** How often and how long Docker probes, and how long a container may take to start before failures count. */
+export interface ProbeTiming {
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    startPeriodSeconds: number;
+    retries: number;
+}
+
+function healthcheck(tests: string[], timing: ProbeTiming): Healthcheck {
     return {
-        tests: ["CMD", "node", "-e", `fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
-        interval: "15s",
-        timeout: "5s",
-        startPeriod,
-        retries: 5,
+        tests,
+        interval: goDuration(timing.intervalSeconds),
+        timeout: goDuration(timing.timeoutSeconds),
+        startPeriod: goDuration(timing.startPeriodSeconds),
+        retries: timing.retries,
     };
 }
 
-export function shellHealthcheck(script: string, startPeriod: string): Healthcheck {
-    return { tests: ["CMD-SHELL", script], interval: "10s", timeout: "5s", startPeriod, retries: 5 };
+/**
+ * A probe run with the image's own Node.js (the n8n and runner images both ship it, not all ship
+ * wget): `script` is the body of an async function that throws when the container is not ready.
+ */
+export function nodeHealthcheck(script: string, startPeriodSeconds: number): Healthcheck {
+    const program = `(async () => { ${script} })().then(() => process.exit(0), (e) => { console.error(String(e && e.message || e)); process.exit(1); })`;
+    return healthcheck(["CMD", "node", "-e", program], { intervalSeconds: 15, timeoutSeconds: 5, startPeriodSeconds, retries: 5 });
+}
+
+/** A probe that passes when `url` answers with a 2xx status. */
+export function httpHealthcheck(url: string, startPeriodSeconds: number): Healthcheck {
+    return nodeHealthcheck(`const r = await fetch(${JSON.stringify(url)}); if (!r.ok) throw new Error("HTTP " + r.status);`, startPeriodSeconds);
+}
+
+export function shellHealthcheck(script: string, startPeriodSeconds: number): Healthcheck {
+    return healthcheck(["CMD-SHELL", script], { intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds, retries: 5 });
+}
+
+/** The two networks of a tenant: `backend` is internal (no route out), `egress` reaches the internet. */
+export type TenantNetwork = "backend" | "egress";
+
+/** The tenant's volumes, by what they hold. */
+export type TenantVolume = "postgres" | "redis" | "n8n";
+
+/** What each container of a tenant is there for; also its `n8n-fleet.role` label. */
+export type ContainerRole = "postgres" | "redis" | "main" | "worker" | "runner";
+
+/**
+ * One container of a tenant, fully decided: the component turns it into a `docker.Container`
+ * without adding any rule of its own.
+ */
+export interface ContainerSpec {
+    /** Docker name, also the Pulumi resource name. */
+    name: string;
+    role: ContainerRole;
+    /** Image reference, pinned by exact tag. */
+    image: string;
+    limits: Limits;
+    /** Arguments to the image's entrypoint. */
+    command?: string[];
+    /** The environment, given the tenant's generated secrets. */
+    environment(secrets: TenantSecrets): Record<string, string>;
+    /** `uid:gid` or a user name of the image; the image's default user when absent. */
+    user?: string;
+    networks: { network: TenantNetwork; aliases: string[] }[];
+    volumes: { volume: TenantVolume; containerPath: string }[];
+    /** Files written into the container before it starts; `mode` in octal, as the provider takes it. */
+    files: { path: string; content: string; mode: string }[];
+    /** Host ports; only the editor is ever published. */
+    ports: { internal: number; external: number; ip: string }[];
+    healthcheck: Healthcheck;
+    /** Drop every Linux capability; only images whose entrypoint must change users as root keep them. */
+    dropCapabilities: boolean;
+    /**
+     * Seconds Docker waits after the stop signal before it kills the process, when the container
+     * is stopped, replaced or deleted: longer than the process's own clean shutdown.
+     */
+    stopGraceSeconds: number;
+    /** `pulumi up` waits until the health check passes before it creates what comes after. */
+    waitForHealthy: boolean;
+    /** Containers of the same tenant (by name) that are created, started and healthy first. */
+    after: string[];
 }
 
 /** `{ A: "1" }` -> `["A=1"]`, the form Docker takes. */

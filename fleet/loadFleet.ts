@@ -7,7 +7,7 @@ import { z } from "zod";
 import { FieldHints, JsonPath, Problem, issueToProblems, keysByOwner, lineAndColumn, locate, schemaKeys } from "./problems";
 import { BUILT_IN_DEFAULTS, MAX_WORKERS, TenantEntry, TenantSettings, defaultsSchema, tenantSchema, tenantsFileSchema } from "./tenantsSchema";
 import { TENANT_ID_MAX_LENGTH, collisionKey, tenantNames } from "./names";
-import { MIN_TENANT_CPUS, minimumMemoryMb } from "./sizing";
+import { containerCount, minimumCpus, minimumMemoryMb } from "./sizing";
 import { isolationKeyReason } from "./reservedEnv";
 import { ResolvedSettings, TenantPlan, budgetOf, planTenant, resolveSettings, MIB_PER_GIB } from "./plan";
 import { capacityUsage } from "./capacity";
@@ -254,8 +254,12 @@ function checkBudget({ index, entry, settings }: Candidate, defaults: TenantSett
             `tenant "${entry.id}" has ${gb(budget.memoryMb)} of memory, but n8n 2.x main and ${settings.workers} worker(s) with their task runners, PostgreSQL and Redis need at least ${gb(needed)} to start. Fix: raise resources.memoryGb to ${gb(needed).replace(" GB", "")} or more, or lower "workers".`,
         );
     }
-    if (budget.cpus < MIN_TENANT_CPUS) {
-        at(origin(index, entry, defaults, "resources", "cpus"), `tenant "${entry.id}" has ${budget.cpus} CPU. Fix: give it at least ${MIN_TENANT_CPUS} CPU.`);
+    const neededCpus = minimumCpus(settings.workers);
+    if (budget.cpus < neededCpus) {
+        at(
+            origin(index, entry, defaults, "resources", "cpus"),
+            `tenant "${entry.id}" has ${budget.cpus} CPU, but its ${containerCount(settings.workers)} containers need at least ${neededCpus} CPU (0.1 each at least). Fix: raise resources.cpus to ${neededCpus} or more, or lower "workers".`,
+        );
     }
     if (budget.diskGb < MIN_DISK_GB) {
         at(origin(index, entry, defaults, "resources", "diskGb"), `tenant "${entry.id}" has ${budget.diskGb} GB of disk. Fix: give it at least ${MIN_DISK_GB} GB for PostgreSQL, Redis and n8n's files.`);

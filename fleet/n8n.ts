@@ -3,8 +3,15 @@
  * commands and health checks of those processes.
  */
 import type { TenantPlan } from "./plan";
-import { Healthcheck, PORTS, TenantSecrets, httpHealthcheck } from "./containerSpec";
+import { ContainerSpec, Healthcheck, PORTS, TenantSecrets, httpHealthcheck } from "./containerSpec";
 import { SERVICE_HOSTS } from "./names";
+
+/**
+ * How long n8n waits, on SIGTERM, for running executions to finish before it exits
+ * (N8N_GRACEFUL_SHUTDOWN_TIMEOUT). Docker gets a margin on top before it kills.
+ */
+export const N8N_GRACEFUL_SHUTDOWN_SECONDS = 30;
+export const N8N_STOP_GRACE_SECONDS = N8N_GRACEFUL_SHUTDOWN_SECONDS + 15;
 
 /** n8n's data folder in the image (user `node`, uid 1000): config file, logs, nodes. */
 export const N8N_USER_FOLDER = "/home/node/.n8n";
@@ -55,6 +62,8 @@ export function n8nEnvironment(
         GENERIC_TIMEZONE: plan.timezone,
         TZ: plan.timezone,
 
+        N8N_GRACEFUL_SHUTDOWN_TIMEOUT: String(N8N_GRACEFUL_SHUTDOWN_SECONDS),
+
         N8N_DIAGNOSTICS_ENABLED: "false",
         N8N_VERSION_NOTIFICATIONS_ENABLED: "false",
         N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: "true",
@@ -63,13 +72,54 @@ export function n8nEnvironment(
     };
 }
 
-/** Arguments to the image's `n8n` entrypoint. */
-export function mainCommand(): string[] {
-    return ["start"];
+/** What main and workers share: one image, one environment, one data volume, one user. */
+function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environment" | "user" | "volumes" | "files" | "healthcheck" | "dropCapabilities" | "stopGraceSeconds" | "waitForHealthy"> {
+    return {
+        image: plan.images.n8n,
+        // Built once: main and workers must agree on database, queue, key and URLs.
+        environment: (secrets) => n8nEnvironment(plan, secrets),
+        user: N8N_UID,
+        volumes: [{ volume: "n8n", containerPath: N8N_USER_FOLDER }],
+        files: [],
+        healthcheck: n8nHealthcheck(),
+        dropCapabilities: true,
+        stopGraceSeconds: N8N_STOP_GRACE_SECONDS,
+        waitForHealthy: true,
+    };
 }
 
-export function workerCommand(plan: TenantPlan): string[] {
-    return ["worker", `--concurrency=${plan.concurrency}`];
+/** The main: editor, REST API and webhooks on the tenant's host port; it runs the migrations. */
+export function mainContainer(plan: TenantPlan): ContainerSpec {
+    return {
+        ...n8nProcess(plan),
+        name: plan.names.containers.main,
+        role: "main",
+        limits: plan.sizing.main,
+        command: ["start"],
+        networks: [
+            { network: "backend", aliases: [SERVICE_HOSTS.main] },
+            { network: "egress", aliases: [] },
+        ],
+        ports: [{ internal: PORTS.n8n, external: plan.port, ip: plan.target.publishAddress }],
+        after: [plan.names.containers.postgres, plan.names.containers.redis],
+    };
+}
+
+/** Queue worker `index` (1-based). Created once the main is healthy, as n8n-hosting's compose file does: the main has migrated the database by then. */
+export function workerContainer(plan: TenantPlan, index: number): ContainerSpec {
+    return {
+        ...n8nProcess(plan),
+        name: plan.names.worker(index),
+        role: "worker",
+        limits: plan.sizing.worker,
+        command: ["worker", `--concurrency=${plan.concurrency}`],
+        networks: [
+            { network: "backend", aliases: [plan.names.workerHost(index)] },
+            { network: "egress", aliases: [] },
+        ],
+        ports: [],
+        after: [plan.names.containers.postgres, plan.names.containers.redis, plan.names.containers.main],
+    };
 }
 
 /**
@@ -78,5 +128,5 @@ export function workerCommand(plan: TenantPlan): string[] {
  * and for a worker, once Redis answers too.
  */
 export function n8nHealthcheck(): Healthcheck {
-    return httpHealthcheck(`http://127.0.0.1:${PORTS.n8n}/healthz/readiness`, "120s");
+    return httpHealthcheck(`http://127.0.0.1:${PORTS.n8n}/healthz/readiness`, 120);
 }

@@ -4,17 +4,29 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TenantPlan } from "./plan";
-import { Healthcheck, TenantSecrets, shellHealthcheck } from "./containerSpec";
+import { SERVICE_HOSTS } from "./names";
+import { ContainerSpec, Healthcheck, TenantSecrets, shellHealthcheck } from "./containerSpec";
 
 export const POSTGRES_SUPERUSER = "postgres";
 export const POSTGRES_DATA_DIR = "/var/lib/postgresql/data";
 export const POSTGRES_INIT_DIR = "/docker-entrypoint-initdb.d";
 
-/** The script the image runs on first start; env names match {@link postgresEnvironment}. */
+/**
+ * The script the image runs on first start; env names match {@link postgresEnvironment}. The
+ * image's entrypoint runs as `postgres` by then and executes a `*.sh` only when that user may
+ * execute it (otherwise it sources it into its own shell): hence 0755 on a root-owned file.
+ */
 export const POSTGRES_INIT_SCRIPT = {
     path: `${POSTGRES_INIT_DIR}/10-n8n-role.sh`,
     content: readFileSync(join(__dirname, "postgres-init.sh"), "utf8"),
+    mode: "0755",
 };
+
+/**
+ * The image stops PostgreSQL with SIGINT (fast shutdown: clients are disconnected, then a
+ * checkpoint is written). The checkpoint grows with shared_buffers; a minute covers it.
+ */
+export const POSTGRES_STOP_GRACE_SECONDS = 60;
 
 export function postgresEnvironment(plan: TenantPlan, secrets: Pick<TenantSecrets, "postgresPassword" | "databasePassword">): Record<string, string> {
     return {
@@ -32,6 +44,27 @@ export function postgresCommand(plan: TenantPlan): string[] {
     return ["postgres", "-c", `shared_buffers=${plan.sizing.postgres.sharedBuffersMb}MB`, "-c", "max_connections=100"];
 }
 
+export function postgresContainer(plan: TenantPlan): ContainerSpec {
+    return {
+        name: plan.names.containers.postgres,
+        role: "postgres",
+        image: plan.images.postgres,
+        limits: plan.sizing.postgres,
+        command: postgresCommand(plan),
+        environment: (secrets) => postgresEnvironment(plan, secrets),
+        networks: [{ network: "backend", aliases: [SERVICE_HOSTS.postgres] }],
+        volumes: [{ volume: "postgres", containerPath: POSTGRES_DATA_DIR }],
+        files: [POSTGRES_INIT_SCRIPT],
+        ports: [],
+        healthcheck: postgresHealthcheck(),
+        // The entrypoint starts as root to own the data folder, then drops to `postgres` itself.
+        dropCapabilities: false,
+        stopGraceSeconds: POSTGRES_STOP_GRACE_SECONDS,
+        waitForHealthy: true,
+        after: [],
+    };
+}
+
 export function postgresHealthcheck(): Healthcheck {
-    return shellHealthcheck('pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"', "30s");
+    return shellHealthcheck('pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"', 30);
 }

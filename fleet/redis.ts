@@ -2,7 +2,8 @@
  * The tenant's Redis: the Bull queue between n8n main and workers.
  */
 import type { TenantPlan } from "./plan";
-import { Healthcheck, PORTS, TenantSecrets, shellHealthcheck } from "./containerSpec";
+import { ContainerSpec, Healthcheck, PORTS, TenantSecrets, shellHealthcheck } from "./containerSpec";
+import { SERVICE_HOSTS } from "./names";
 
 export const REDIS_DATA_DIR = "/data";
 
@@ -42,6 +43,30 @@ export function redisCommand(plan: TenantPlan): string[] {
     ];
 }
 
+/** SIGTERM makes Redis fsync its append-only file and exit; seconds even for a full queue. */
+export const REDIS_STOP_GRACE_SECONDS = 30;
+
+export function redisContainer(plan: TenantPlan): ContainerSpec {
+    return {
+        name: plan.names.containers.redis,
+        role: "redis",
+        image: plan.images.redis,
+        limits: plan.sizing.redis,
+        command: redisCommand(plan),
+        environment: (secrets) => redisEnvironment(secrets),
+        user: REDIS_USER,
+        networks: [{ network: "backend", aliases: [SERVICE_HOSTS.redis] }],
+        volumes: [{ volume: "redis", containerPath: REDIS_DATA_DIR }],
+        files: [],
+        ports: [],
+        healthcheck: redisHealthcheck(),
+        dropCapabilities: true,
+        stopGraceSeconds: REDIS_STOP_GRACE_SECONDS,
+        waitForHealthy: true,
+        after: [],
+    };
+}
+
 export function redisHealthcheck(): Healthcheck {
-    return shellHealthcheck("redis-cli ping | grep -q PONG", "10s");
+    return shellHealthcheck("redis-cli ping | grep -q PONG", 10);
 }

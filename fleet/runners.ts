@@ -2,7 +2,8 @@
  * The task-runner sidecar (n8nio/runners) of one queue worker: runs Code nodes outside n8n's process.
  */
 import type { TenantPlan } from "./plan";
-import { Healthcheck, PORTS, TenantSecrets, httpHealthcheck } from "./containerSpec";
+import { ContainerSpec, Healthcheck, PORTS, TenantSecrets, nodeHealthcheck } from "./containerSpec";
+import { N8N_STOP_GRACE_SECONDS } from "./n8n";
 
 export function runnerEnvironment(plan: TenantPlan, workerIndex: number, secrets: Pick<TenantSecrets, "runnerToken">): Record<string, string> {
     return {
@@ -14,6 +15,42 @@ export function runnerEnvironment(plan: TenantPlan, workerIndex: number, secrets
     };
 }
 
+/**
+ * Healthy only when the launcher answers and its worker's broker accepts this runner's token.
+ * The launcher's own endpoint answers even while the broker is unreachable or refuses the token,
+ * so on its own it would call a runner that can never take a task healthy. The token exchange is
+ * the one the launcher makes before it starts the JavaScript runner; the broker allows 5 a second.
+ */
 export function runnerHealthcheck(): Healthcheck {
-    return httpHealthcheck(`http://127.0.0.1:${PORTS.launcherHealth}/healthz`, "30s");
+    return nodeHealthcheck(
+        [
+            `const launcher = await fetch("http://127.0.0.1:${PORTS.launcherHealth}/healthz");`,
+            'if (!launcher.ok) throw new Error("launcher health: HTTP " + launcher.status);',
+            'const auth = await fetch(process.env.N8N_RUNNERS_TASK_BROKER_URI + "/runners/auth", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: process.env.N8N_RUNNERS_AUTH_TOKEN }) });',
+            'if (!auth.ok) throw new Error("broker refused the runner token: HTTP " + auth.status);',
+        ].join(" "),
+        30,
+    );
+}
+
+/** The runner sidecar of worker `index`; it dials that worker's broker, so it comes after the worker. */
+export function runnerContainer(plan: TenantPlan, index: number): ContainerSpec {
+    return {
+        name: plan.names.runner(index),
+        role: "runner",
+        image: plan.images.runners,
+        limits: plan.sizing.runner,
+        environment: (secrets) => runnerEnvironment(plan, index, secrets),
+        networks: [{ network: "backend", aliases: [] }],
+        volumes: [],
+        files: [],
+        ports: [],
+        healthcheck: runnerHealthcheck(),
+        dropCapabilities: true,
+        // A Code node in progress finishes before the worker that waits for it gives up.
+        stopGraceSeconds: N8N_STOP_GRACE_SECONDS,
+        // A wrong token or an unreachable broker then fails `pulumi up` instead of passing silently.
+        waitForHealthy: true,
+        after: [plan.names.worker(index)],
+    };
 }

@@ -2,6 +2,7 @@
  * The one sizing function: how a tenant's CPU and memory budget is split between its containers.
  * Every container gets a limit, and the limits of one tenant never add up to more than its budget.
  */
+import { stableCpus } from "./dockerForms";
 
 export interface Budget {
     cpus: number;
@@ -11,7 +12,7 @@ export interface Budget {
 export interface Limits {
     /** Hard memory limit in MiB (Docker's `memory`, swap included). */
     memoryMb: number;
-    /** CPU quota in cores (Docker's `cpus`). */
+    /** CPU quota in cores (Docker's `cpus`), always one the provider reads back unchanged (see `stableCpus`). */
     cpus: number;
 }
 
@@ -53,14 +54,28 @@ const CPU_WEIGHT = {
     runner: 2,
 } as const;
 
-/** Docker's smallest CPU quota. */
-const MIN_CPUS_PER_CONTAINER = 0.01;
+/**
+ * Smallest CPU quota of a container. Docker takes 0.01, but the provider reads quotas under 0.1
+ * back in another form (0.05 as "0.1"), and `cpus` forces replacement: such a container would be
+ * replaced on every `pulumi up`.
+ */
+export const MIN_CPUS_PER_CONTAINER = 0.1;
 
 /** Below this a tenant's n8n answers too slowly to be usable; more a sanity bound than a measurement. */
 export const MIN_TENANT_CPUS = 0.5;
 
 function containerCounts(workers: number) {
     return { postgres: 1, redis: 1, n8n: 1 + workers, runner: workers };
+}
+
+/** Containers of a tenant with this many workers: PostgreSQL, Redis, main, and a worker and a runner per worker. */
+export function containerCount(workers: number): number {
+    return Object.values(containerCounts(workers)).reduce((sum, n) => sum + n, 0);
+}
+
+/** CPU below which a tenant with this many workers is refused. */
+export function minimumCpus(workers: number): number {
+    return Math.max(MIN_TENANT_CPUS, Math.round(containerCount(workers) * MIN_CPUS_PER_CONTAINER * 100) / 100);
 }
 
 /** Memory, in MiB, below which a tenant with this many workers cannot start. */
@@ -72,13 +87,10 @@ export function minimumMemoryMb(workers: number): number {
     );
 }
 
-function floorTo(value: number, step: number): number {
-    return Math.floor(value / step + 1e-9) * step;
-}
-
 /**
- * Splits the budget in proportion to each process's floor (memory) or weight (CPU), rounding down,
- * so the sum stays within the budget. Callers validate first: the budget must cover the floors.
+ * Splits the budget in proportion to each process's floor (memory) or, above the smallest quota
+ * every container gets, weight (CPU), rounding down, so the sum stays within the budget. Callers
+ * validate first: the budget must cover the floors.
  */
 export function sizeTenant(budget: Budget, workers: number): TenantSizing {
     const memoryScale = budget.memoryMb / minimumMemoryMb(workers);
@@ -89,8 +101,8 @@ export function sizeTenant(budget: Budget, workers: number): TenantSizing {
         (sum, kind) => sum + CPU_WEIGHT[kind] * counts[kind],
         0,
     );
-    const cpus = (kind: keyof typeof CPU_WEIGHT) =>
-        Math.max(MIN_CPUS_PER_CONTAINER, floorTo((budget.cpus * CPU_WEIGHT[kind]) / totalWeight, MIN_CPUS_PER_CONTAINER));
+    const spare = Math.max(0, budget.cpus - containerCount(workers) * MIN_CPUS_PER_CONTAINER);
+    const cpus = (kind: keyof typeof CPU_WEIGHT) => Number(stableCpus(MIN_CPUS_PER_CONTAINER + (spare * CPU_WEIGHT[kind]) / totalWeight));
 
     const n8n: Limits = { memoryMb: memory("n8n"), cpus: cpus("n8n") };
     const postgresMemory = memory("postgres");

@@ -1,13 +1,17 @@
 /**
- * What happens across edits of tenants.json: data and keys stay, containers follow, suspension
- * stops without deleting, and a broken file stops the run before anything is registered.
+ * What `pulumi up` does after each edit of tenants.json, as the providers would carry it out: the
+ * registrations of two runs compared through the providers' own rules (tests/harness/providerModel.ts).
+ * Data and keys never change, containers follow, suspension stops and resumption starts, the other
+ * tenant is untouched, and a broken file stops the run before anything is registered.
  */
-import { test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { FleetRun, FleetRunOptions, TYPES, runFleetInChild } from "./harness/runFleet";
+import { Change, changesBetween, unappliedChanges } from "./harness/providerModel";
 import type { Registration } from "./harness/recordingMocks";
 
-const BASE = { tenants: [{ id: "acme", port: 5701 }] };
+const ACME = { id: "acme", port: 5701 };
+const GLOBEX = { id: "globex", port: 5702 };
 
 async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
     const outcome = await runFleetInChild(options);
@@ -15,64 +19,162 @@ async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
     return outcome.run;
 }
 
-const statefulInputs = (resources: Registration[]) =>
-    Object.fromEntries(resources.filter((r) => r.type === TYPES.volume || r.type === TYPES.password).map((r) => [r.name, r.inputs]));
+const fleetOf = (...tenants: object[]) => ({ tenants });
 
-test("a new version, more workers, other limits, another port and suspension leave volumes, passwords and keys untouched", async () => {
-    const before = await runFleet({ tenants: BASE });
-    const after = await runFleet({
-        tenants: { tenants: [{ id: "acme", port: 5799, n8nVersion: "2.40.0", workers: 3, concurrency: 20, resources: { cpus: 4, memoryGb: 8, diskGb: 40 }, timezone: "Europe/Paris", status: "suspended" }] },
-    });
-    assert.deepEqual(statefulInputs(after.resources), statefulInputs(before.resources));
-    assert.equal(Object.keys(statefulInputs(before.resources)).length, 8);
-    // ...while the containers do follow the edit.
-    assert.match(after.named("acme-n8n").inputs.image, /^sha256:/);
-    assert.notEqual(after.named("acme-n8n").inputs.image, before.named("acme-n8n").inputs.image);
-    assert.equal(after.ofType(TYPES.container).filter((c) => c.name.startsWith("acme-n8n-worker-") && !c.name.endsWith("-runner")).length, 3);
-});
-
-test("adding a tenant registers the same resources for the existing one", async () => {
-    const before = await runFleet({ tenants: BASE });
-    const after = await runFleet({ tenants: { tenants: [...BASE.tenants, { id: "globex", port: 5702 }] } });
-    const acme = (resources: Registration[]) => resources.filter((r) => r.name.startsWith("acme")).map((r) => ({ name: r.name, type: r.type }));
-    assert.deepEqual(acme(after.resources), acme(before.resources));
-});
-
-test("a suspended tenant's containers are created stopped and stay stopped, and its data stays", async () => {
-    const run = await runFleet({ tenants: { tenants: [{ id: "acme", port: 5701, status: "suspended" }, { id: "globex", port: 5702 }] } });
-    const acme = run.ofType(TYPES.container).filter((c) => c.name.startsWith("acme-"));
-    assert.ok(acme.length >= 4);
-    for (const c of acme) {
-        assert.equal(c.inputs.start, false, `${c.name} would start`);
-        assert.equal(c.inputs.restart, "no");
-        assert.equal(c.inputs.mustRun, false);
+/** acme's containers by role, as `role: change`, plus a line for everything else that changes. */
+function summary(before: FleetRun, after: FleetRun): Record<string, Change | Change[]> {
+    const changes = changesBetween(before, after);
+    const all = [...before.resources, ...after.resources];
+    const role = (name: string) => all.find((r) => r.name === name)?.inputs.labels?.find((l: { label: string }) => l.label === "n8n-fleet.role")?.value;
+    const out: Record<string, Change[]> = {};
+    for (const [name, change] of changes) {
+        if (change === "none") continue;
+        const key = name.startsWith("acme-") && role(name) ? role(name) : name;
+        (out[key] ??= []).push(change);
     }
-    assert.equal(run.ofType(TYPES.volume).filter((v) => v.name.startsWith("acme-")).length, 3);
-    assert.equal(run.ofType(TYPES.password).filter((v) => v.name.startsWith("acme-")).length, 5);
-    for (const c of run.ofType(TYPES.container).filter((c) => c.name.startsWith("globex-"))) assert.equal(c.inputs.start, true);
+    return Object.fromEntries(Object.entries(out).map(([key, list]) => [key, list.length === 1 ? list[0] : list.sort()]));
+}
+
+describe("every edit of a tenant does what the README's table says, and nothing else", () => {
+    let base: FleetRun;
+    before(async () => {
+        base = await runFleet({ tenants: fleetOf(ACME, GLOBEX) });
+    });
+
+    const edits: { edit: string; acme: object; expected: Record<string, Change | Change[]> }[] = [
+        { edit: "another n8n version", acme: { n8nVersion: "2.40.0" }, expected: { main: "replace", worker: "replace", runner: "replace", "eu-1-image-docker.n8n.io/n8nio/n8n:2.40.0": "create", "eu-1-image-n8nio/runners:2.40.0": "create" } },
+        // The default URL holds the port, and main and workers both know the URL.
+        { edit: "another port", acme: { port: 5799 }, expected: { main: "replace", worker: "replace" } },
+        { edit: "another time zone", acme: { timezone: "Europe/Paris" }, expected: { main: "replace", worker: "replace", runner: "replace" } },
+        { edit: "another URL", acme: { url: "https://acme.example.com" }, expected: { main: "replace", worker: "replace" } },
+        { edit: "an extra n8n variable", acme: { env: { N8N_SMTP_HOST: "smtp.example.com" } }, expected: { main: "replace", worker: "replace" } },
+        { edit: "another concurrency", acme: { concurrency: 20 }, expected: { worker: "replace" } },
+        {
+            edit: "a bigger budget",
+            acme: { resources: { cpus: 4, memoryGb: 8 } },
+            expected: { postgres: "replace", redis: "replace", main: "replace", worker: "replace", runner: "replace" },
+        },
+        {
+            edit: "a second worker",
+            acme: { workers: 2 },
+            expected: { postgres: "replace", redis: "replace", main: "replace", worker: ["create", "replace"], runner: ["create", "replace"] },
+        },
+        { edit: "suspension", acme: { status: "suspended" }, expected: { postgres: "replace", redis: "replace", main: "replace", worker: "replace", runner: "replace" } },
+    ];
+
+    for (const { edit, acme, expected } of edits) {
+        test(`${edit}: ${Object.entries(expected).map(([what, change]) => `${what} ${change}`).join(", ")}`, async () => {
+            const after = await runFleet({ tenants: fleetOf({ ...ACME, ...acme }, GLOBEX) });
+            assert.deepEqual(summary(base, after), expected);
+            const before = new Map(base.resources.map((r) => [r.urn, r]));
+            for (const r of after.resources) {
+                const was = before.get(r.urn);
+                if (was) assert.deepEqual(unappliedChanges(was, r), [], `${r.name}: the provider would record these inputs without applying them`);
+            }
+        });
+    }
+
+    test("with a URL of its own, another port replaces only the main", async () => {
+        const url = "https://acme.example.com";
+        const [before, after] = await Promise.all([runFleet({ tenants: fleetOf({ ...ACME, url }, GLOBEX) }), runFleet({ tenants: fleetOf({ ...ACME, url, port: 5799 }, GLOBEX) })]);
+        assert.deepEqual(summary(before, after), { main: "replace" });
+    });
+
+    test("removing a worker deletes that worker and its runner, and re-sizes the rest", async () => {
+        const two = await runFleet({ tenants: fleetOf({ ...ACME, workers: 2 }, GLOBEX) });
+        const changes = changesBetween(two, base);
+        assert.equal(changes.get("acme-n8n-worker-2"), "delete");
+        assert.equal(changes.get("acme-n8n-worker-2-runner"), "delete");
+        assert.equal(changes.get("acme-postgres-data"), "none");
+    });
+
+    test("adding a tenant changes nothing of the others", async () => {
+        const after = await runFleet({ tenants: fleetOf(ACME, GLOBEX, { id: "initech", port: 5703 }) });
+        const changes = changesBetween(base, after);
+        for (const [name, change] of changes) if (!name.startsWith("initech")) assert.equal(change, "none", name);
+    });
 });
 
-test("a broken tenants file fails the run with every problem before any resource is registered", async () => {
-    const outcome = await runFleetInChild({ tenants: { tenants: [{ id: "Acme", port: 80 }, { id: "globex", port: 5702, workers: 0 }] } });
-    assert.ok(!outcome.ok, "the run succeeded");
-    assert.ok(outcome.isRunError, "a RunError hides the stack trace from the user");
-    assert.match(outcome.error, /tenants\.json:\d+:\d+: tenants\[0\]\.id: "Acme" is not a DNS label/);
-    assert.match(outcome.error, /tenants\[0\]\.port: 80 is below 1024/);
-    assert.match(outcome.error, /tenants\[1\]\.workers: 0 is below 1/);
-    assert.match(outcome.error, /nothing was deployed/);
-    assert.deepEqual(outcome.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+describe("suspension and resumption are carried out by the provider", () => {
+    let active: FleetRun;
+    let suspended: FleetRun;
+    before(async () => {
+        [active, suspended] = await Promise.all([
+            runFleet({ tenants: fleetOf(ACME, GLOBEX) }),
+            runFleet({ tenants: fleetOf({ ...ACME, status: "suspended" }, GLOBEX) }),
+        ]);
+    });
+
+    const acmeContainers = (run: FleetRun) => run.ofType(TYPES.container).filter((c) => c.name.startsWith("acme-"));
+
+    test("suspending replaces every running container by one that is created stopped, never restarts, and is not awaited", () => {
+        const changes = changesBetween(active, suspended);
+        for (const c of acmeContainers(suspended)) {
+            assert.equal(changes.get(c.name), "replace", `${c.name} would keep running`);
+            assert.equal(c.inputs.start, false);
+            assert.equal(c.inputs.mustRun, false);
+            assert.equal(c.inputs.restart, "no");
+            assert.equal(c.inputs.wait, false);
+        }
+        assert.equal(acmeContainers(suspended).length, 5);
+    });
+
+    test("resuming replaces the stopped containers by running ones, awaited healthy", () => {
+        const changes = changesBetween(suspended, active);
+        for (const c of acmeContainers(active)) {
+            assert.equal(changes.get(c.name), "replace", `${c.name} would stay stopped`);
+            assert.equal(c.inputs.start, true);
+            assert.equal(c.inputs.mustRun, true);
+            assert.equal(c.inputs.restart, "unless-stopped");
+            assert.equal(c.inputs.wait, true);
+        }
+    });
+
+    test("a suspended tenant keeps its networks, volumes, passwords and key; the other tenant is untouched", () => {
+        for (const [name, change] of changesBetween(active, suspended)) {
+            const r = suspended.resources.find((x) => x.name === name) as Registration;
+            if (r.type !== TYPES.container || !name.startsWith("acme-")) assert.equal(change, "none", `${name} would ${change}`);
+        }
+        assert.equal(suspended.ofType(TYPES.volume).filter((v) => v.name.startsWith("acme-")).length, 3);
+        assert.equal(suspended.ofType(TYPES.password).filter((v) => v.name.startsWith("acme-")).length, 5);
+    });
 });
 
-test("a broken stack config names the stack file and the key", async () => {
-    const outcome = await runFleetInChild({ tenants: BASE, targets: { "eu-1": { dockerHost: "docker.example.com", publicHost: "x", capacity: { cpus: 16 } } } });
-    assert.ok(!outcome.ok, "the run succeeded");
-    assert.match(outcome.error, /Pulumi\.test\.yaml: n8n-fleet:targets\.eu-1\.dockerHost: .*unix:\/\/\/var\/run\/docker\.sock/);
-    assert.match(outcome.error, /n8n-fleet:targets\.eu-1\.capacity\.memoryGb: is required but missing/);
-    assert.deepEqual(outcome.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+describe("state that must survive", () => {
+    const statefulInputs = (resources: Registration[]) =>
+        Object.fromEntries(resources.filter((r) => r.type === TYPES.volume || r.type === TYPES.password).map((r) => [r.name, r.inputs]));
+
+    test("volumes and secrets get identical inputs after any edit, and whatever the stack's name", async () => {
+        const [before, edited, renamed] = await Promise.all([
+            runFleet({ tenants: fleetOf(ACME) }),
+            runFleet({
+                tenants: fleetOf({ ...ACME, port: 5799, n8nVersion: "2.40.0", workers: 3, concurrency: 20, resources: { cpus: 4, memoryGb: 8, diskGb: 40 }, timezone: "Europe/Paris", status: "suspended" }),
+            }),
+            runFleet({ tenants: fleetOf(ACME), stack: "production" }),
+        ]);
+        assert.equal(Object.keys(statefulInputs(before.resources)).length, 8);
+        assert.deepEqual(statefulInputs(edited.resources), statefulInputs(before.resources));
+        assert.deepEqual(statefulInputs(renamed.resources), statefulInputs(before.resources));
+    });
 });
 
-test("volume and secret inputs do not depend on the stack's name either", async () => {
-    const dev = await runFleet({ tenants: BASE, stack: "dev" });
-    const renamed = await runFleet({ tenants: BASE, stack: "production" });
-    assert.deepEqual(statefulInputs(renamed.resources), statefulInputs(dev.resources));
+describe("files that stop the run", () => {
+    test("a broken tenants file fails the run with every problem before any resource is registered", async () => {
+        const outcome = await runFleetInChild({ tenants: { tenants: [{ id: "Acme", port: 80 }, { id: "globex", port: 5702, workers: 0 }] } });
+        assert.ok(!outcome.ok, "the run succeeded");
+        assert.ok(outcome.isRunError, "a RunError hides the stack trace from the user");
+        assert.match(outcome.error, /tenants\.json:\d+:\d+: tenants\[0\]\.id: "Acme" is not a DNS label/);
+        assert.match(outcome.error, /tenants\[0\]\.port: 80 is below 1024/);
+        assert.match(outcome.error, /tenants\[1\]\.workers: 0 is below 1/);
+        assert.match(outcome.error, /nothing was deployed/);
+        assert.deepEqual(outcome.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+    });
+
+    test("a broken stack config names the stack file and the key", async () => {
+        const outcome = await runFleetInChild({ tenants: fleetOf(ACME), targets: { "eu-1": { dockerHost: "docker.example.com", publicHost: "x", capacity: { cpus: 16 } } } });
+        assert.ok(!outcome.ok, "the run succeeded");
+        assert.match(outcome.error, /Pulumi\.test\.yaml: n8n-fleet:targets\.eu-1\.dockerHost: .*unix:\/\/\/var\/run\/docker\.sock/);
+        assert.match(outcome.error, /n8n-fleet:targets\.eu-1\.capacity\.memoryGb: is required but missing/);
+        assert.deepEqual(outcome.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+    });
 });

@@ -160,6 +160,31 @@ describe("wiring", () => {
         }
     });
 
+    test("the stores come first, the main once they are healthy, workers once the main has migrated, each runner after its worker", () => {
+        const urnOf = (c: Registration) => c.urn;
+        // Inputs add their own dependencies (networks, volumes, images, secrets); the order is in the container ones.
+        const containerDeps = (c: Registration) => c.dependencies.filter((urn) => urn.includes("docker:index/container:Container::"));
+        for (const id of IDS) {
+            const [postgres] = container(id, "postgres");
+            const [redis] = container(id, "redis");
+            const [main] = container(id, "main");
+            for (const awaited of [postgres, redis, main]) assert.equal(awaited.inputs.wait, true, `${awaited.name} is not awaited healthy`);
+            assert.deepEqual(containerDeps(main).sort(), [urnOf(postgres), urnOf(redis)].sort());
+            const workers = container(id, "worker");
+            for (const worker of workers) assert.deepEqual(containerDeps(worker).sort(), [urnOf(postgres), urnOf(redis), urnOf(main)].sort(), `${worker.name} may start before the main has migrated`);
+            container(id, "runner").forEach((runner, i) => assert.deepEqual(containerDeps(runner), [urnOf(workers[i])]));
+        }
+    });
+
+    test("the PostgreSQL init script is executed by the image's postgres user, not sourced into the entrypoint's shell", () => {
+        for (const id of IDS) {
+            const [upload] = container(id, "postgres")[0].inputs.uploads;
+            assert.match(upload.file, /^\/docker-entrypoint-initdb\.d\/.+\.sh$/);
+            // Uploaded files belong to root: the postgres user executes it through the "others" bits.
+            assert.equal(parseInt(upload.permissions, 8) & 0o005, 0o005, `mode ${upload.permissions}`);
+        }
+    });
+
     test("workers and their concurrency follow tenants.json", () => {
         assert.equal(container("acme", "worker").length, 1);
         assert.equal(container("globex", "worker").length, 2);
@@ -215,6 +240,20 @@ describe("state that must survive", () => {
         for (const r of run.resources) {
             const stateful = r.type === TYPES.volume || r.type === TYPES.password;
             assert.equal(r.protect, stateful, `${r.type} ${r.name} protect=${r.protect}`);
+        }
+    });
+
+    test("every container gets longer to stop than its process needs to shut down cleanly, on replacement and deletion alike", () => {
+        for (const c of run.ofType(TYPES.container)) {
+            assert.equal(c.inputs.destroyGraceSeconds, c.inputs.stopTimeout, `${c.name}: a replacement and a docker stop wait alike`);
+            const role = roleOf(c);
+            if (role === "main" || role === "worker") {
+                // n8n exits at most 2 s after its own graceful-shutdown timeout.
+                assert.ok(c.inputs.destroyGraceSeconds >= Number(envOf(c).N8N_GRACEFUL_SHUTDOWN_TIMEOUT) + 5, `${c.name}: ${c.inputs.destroyGraceSeconds} s`);
+            }
+            // The JS runner force-exits 30 s + 10 s after SIGTERM; PostgreSQL writes a checkpoint; Redis fsyncs.
+            const floor = { postgres: 60, redis: 30, runner: 40, main: 0, worker: 0 }[role as string] ?? Infinity;
+            assert.ok(c.inputs.destroyGraceSeconds >= floor, `${c.name}: ${c.inputs.destroyGraceSeconds} s`);
         }
     });
 

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Limits, MEMORY_FLOOR_MB, MIN_TENANT_CPUS, TenantSizing, minimumMemoryMb, sizeTenant } from "../fleet/sizing";
+import { Limits, MEMORY_FLOOR_MB, MIN_CPUS_PER_CONTAINER, MIN_TENANT_CPUS, TenantSizing, minimumCpus, minimumMemoryMb, sizeTenant } from "../fleet/sizing";
+import { isStableCpus, stableCpus } from "../fleet/dockerForms";
 import { MAX_WORKERS } from "../fleet/tenantsSchema";
 
 /** What one tenant's containers are given together: PostgreSQL, Redis, main, and each worker with its runner. */
@@ -24,21 +25,36 @@ test("the limits of a tenant's containers never add up to more than its budget",
     for (let workers = 1; workers <= MAX_WORKERS; workers++) {
         for (const budget of BUDGETS) {
             const memoryMb = Math.max(budget.memoryMb, minimumMemoryMb(workers));
-            const total = totalLimits(sizeTenant({ cpus: budget.cpus, memoryMb }, workers), workers);
+            const cpus = Math.max(budget.cpus, minimumCpus(workers));
+            const total = totalLimits(sizeTenant({ cpus, memoryMb }, workers), workers);
             assert.ok(total.memoryMb <= memoryMb, `${workers} workers, ${memoryMb} MiB: ${total.memoryMb} MiB allotted`);
-            assert.ok(total.cpus <= budget.cpus + 1e-9, `${workers} workers, ${budget.cpus} CPU: ${total.cpus} allotted`);
+            assert.ok(total.cpus <= cpus + 1e-9, `${workers} workers, ${cpus} CPU: ${total.cpus} allotted`);
         }
     }
 });
 
 test("at the minimum budget every process gets at least its floor", () => {
     for (let workers = 1; workers <= MAX_WORKERS; workers++) {
-        const sizing = sizeTenant({ cpus: MIN_TENANT_CPUS, memoryMb: minimumMemoryMb(workers) }, workers);
+        const sizing = sizeTenant({ cpus: minimumCpus(workers), memoryMb: minimumMemoryMb(workers) }, workers);
         assert.ok(sizing.postgres.memoryMb >= MEMORY_FLOOR_MB.postgres);
         assert.ok(sizing.redis.memoryMb >= MEMORY_FLOOR_MB.redis);
         assert.ok(sizing.main.memoryMb >= MEMORY_FLOOR_MB.n8n);
         assert.ok(sizing.runner.memoryMb >= MEMORY_FLOOR_MB.runner);
-        for (const limits of [sizing.postgres, sizing.redis, sizing.main, sizing.worker, sizing.runner]) assert.ok(limits.cpus >= 0.01);
+        for (const limits of [sizing.postgres, sizing.redis, sizing.main, sizing.worker, sizing.runner]) assert.ok(limits.cpus >= MIN_CPUS_PER_CONTAINER);
+    }
+    assert.equal(minimumCpus(1), MIN_TENANT_CPUS);
+});
+
+test("every CPU quota the sizing gives, for any budget in hundredths, is one the provider reads back unchanged", () => {
+    for (let workers = 1; workers <= MAX_WORKERS; workers += 3) {
+        for (let hundredths = Math.round(minimumCpus(workers) * 100); hundredths <= 3300; hundredths += 7) {
+            const sizing = sizeTenant({ cpus: hundredths / 100, memoryMb: minimumMemoryMb(workers) }, workers);
+            for (const limits of [sizing.postgres, sizing.redis, sizing.main, sizing.worker, sizing.runner]) {
+                const declared = stableCpus(limits.cpus);
+                assert.ok(isStableCpus(declared), `${workers} workers, ${hundredths / 100} CPU: ${declared} would read back otherwise`);
+                assert.equal(Number(declared), limits.cpus);
+            }
+        }
     }
 });
 

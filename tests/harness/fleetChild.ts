@@ -9,16 +9,20 @@ import type { Registration } from "./recordingMocks";
 // A program that throws rejects several of the SDK's promises; the first one is the outcome.
 process.on("unhandledRejection", () => undefined);
 
+/** Exits once the whole report has left: a pipe takes 64 KiB at a time, and exiting earlier cuts it short. */
+function report(outcome: unknown): void {
+    process.stdout.write(JSON.stringify(outcome), () => process.exit(0));
+}
+
 async function main(): Promise<void> {
     const options = JSON.parse(process.argv[2]);
     let registered: Registration[] = [];
     try {
         const run = await runFleet({ ...options, onRecording: (resources: Registration[]) => (registered = resources) });
-        process.stdout.write(JSON.stringify({ ok: true, run: { resources: run.resources, outputs: run.outputs, rawOutputs: run.rawOutputs } }));
+        report({ ok: true, run: { resources: run.resources, outputs: run.outputs, rawOutputs: run.rawOutputs } });
     } catch (error) {
-        process.stdout.write(JSON.stringify({ ok: false, error: (error as Error).message, isRunError: pulumi.RunError.isInstance(error), resources: registered }));
+        report({ ok: false, error: (error as Error).message, isRunError: pulumi.RunError.isInstance(error), resources: registered });
     }
-    process.exit(0);
 }
 
 void main();

@@ -95,8 +95,12 @@ export function runFleetInChild(options: FleetRunOptions): Promise<ChildOutcome>
             { cwd: PROJECT_ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, maxBuffer: 64 * 1024 * 1024 },
             (error, stdout, stderr) => {
                 // A failed program leaves SDK promises pending, and the SDK then sets a non-zero exit code.
-                if (!stdout.startsWith("{")) return reject(new Error(`fleet child failed: ${error?.message}\n${stderr}`));
-                const outcome = JSON.parse(stdout);
+                let outcome;
+                try {
+                    outcome = JSON.parse(stdout);
+                } catch {
+                    return reject(new Error(`fleet child failed: ${error?.message ?? "its report is not JSON"}\n${stderr}\n${stdout.slice(0, 500)}`));
+                }
                 resolvePromise(outcome.ok ? { ok: true, run: withLookups(outcome.run) } : outcome);
             },
         );

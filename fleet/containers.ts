@@ -1,0 +1,20 @@
+/**
+ * Every container of a tenant, in the order they are created: stores, the main (it migrates the
+ * database), then each worker followed by its runner.
+ */
+import type { TenantPlan } from "./plan";
+import type { ContainerSpec } from "./containerSpec";
+import { postgresContainer } from "./postgres";
+import { redisContainer } from "./redis";
+import { mainContainer, workerContainer } from "./n8n";
+import { runnerContainer } from "./runners";
+
+export function tenantContainers(plan: TenantPlan): ContainerSpec[] {
+    const workers = Array.from({ length: plan.workers }, (_, i) => i + 1);
+    return [
+        postgresContainer(plan),
+        redisContainer(plan),
+        mainContainer(plan),
+        ...workers.flatMap((index) => [workerContainer(plan, index), runnerContainer(plan, index)]),
+    ];
+}
