@@ -9,7 +9,7 @@ import { BUILT_IN_DEFAULTS, MAX_WORKERS, TenantEntry, TenantSettings, defaultsSc
 import { TENANT_ID_MAX_LENGTH, collisionKey, tenantNames } from "./names";
 import { containerCount, minimumCpus, minimumMemoryMb } from "./sizing";
 import { isolationKeyReason } from "./reservedEnv";
-import { ResolvedSettings, TenantPlan, budgetOf, planTenant, resolveSettings, MIB_PER_GIB } from "./plan";
+import { ResolvedSettings, TenantPlan, budgetOf, planTenant, resolveSettings, tenantUrl, MIB_PER_GIB } from "./plan";
 import { capacityUsage } from "./capacity";
 import type { Targets } from "./targets";
 
@@ -179,7 +179,7 @@ export function loadFleet(source: FleetSource): FleetResult {
 
     const placed = candidates.filter((candidate) => checkTarget(candidate, defaults, source, at));
     candidates.forEach((candidate) => checkBudget(candidate, defaults, at));
-    checkPortsAndUrls(placed, at);
+    checkPortsAndUrls(placed, source, at);
     checkCapacity(placed, source, at);
 
     if (problems.length > 0) return { ok: false, problems: inFileOrder(dedupe(problems)) };
@@ -266,7 +266,7 @@ function checkBudget({ index, entry, settings }: Candidate, defaults: TenantSett
     }
 }
 
-function checkPortsAndUrls(placed: Candidate[], at: Report): void {
+function checkPortsAndUrls(placed: Candidate[], source: FleetSource, at: Report): void {
     const byTargetPort = new Map<string, Candidate>();
     const byUrl = new Map<string, Candidate>();
     for (const candidate of placed) {
@@ -274,17 +274,21 @@ function checkPortsAndUrls(placed: Candidate[], at: Report): void {
         const first = byTargetPort.get(key);
         if (first) {
             at(["tenants", candidate.index, "port"], `port ${candidate.entry.port} is already published by "${first.entry.id}" (tenants[${first.index}]) on target "${candidate.settings.target}". Fix: choose a port no other tenant on this target uses.`);
-        } else {
-            byTargetPort.set(key, candidate);
+            // Its default URL is the other tenant's too; one message says it.
+            continue;
         }
-        const url = candidate.entry.url;
-        if (url === undefined) continue;
-        const urlKey = url.replace(/\/$/, "");
-        const sameUrl = byUrl.get(urlKey);
+        byTargetPort.set(key, candidate);
+        const target = source.targets.get(candidate.settings.target ?? "");
+        if (!target) continue;
+        // Default URLs take part too: a tenant's own url may be another tenant's default one.
+        const url = tenantUrl(candidate.entry, target);
+        const sameUrl = byUrl.get(url);
         if (sameUrl) {
-            at(["tenants", candidate.index, "url"], `"${url}" is already the URL of "${sameUrl.entry.id}" (tenants[${sameUrl.index}]). Fix: give every tenant its own public URL.`);
+            const whose = (c: Candidate) => (c.entry.url === undefined ? `the default URL of "${c.entry.id}" (tenants[${c.index}], from its target's publicHost and its port)` : `the URL of "${c.entry.id}" (tenants[${c.index}])`);
+            const path: JsonPath = candidate.entry.url === undefined ? ["tenants", candidate.index, "port"] : ["tenants", candidate.index, "url"];
+            at(path, `${url} is already ${whose(sameUrl)}. Fix: give every tenant its own public URL.`);
         } else {
-            byUrl.set(urlKey, candidate);
+            byUrl.set(url, candidate);
         }
     }
 }

@@ -73,13 +73,12 @@ export function budgetOf(settings: ResolvedSettings): TenantBudget {
     };
 }
 
-/** The default public URL: the target's public host and the tenant's port. */
-function defaultUrl(target: Target, port: number): string {
-    return `http://${target.publicHost}:${port}/`;
-}
-
-function withTrailingSlash(url: string): string {
-    return url.endsWith("/") ? url : `${url}/`;
+/**
+ * The tenant's public URL, normalised (lower-case host, default port dropped, ending with "/"):
+ * its own `url`, else the target's public host and the tenant's port.
+ */
+export function tenantUrl(entry: Pick<TenantEntry, "url" | "port">, target: Pick<Target, "publicHost">): string {
+    return new URL(entry.url ?? `http://${target.publicHost}:${entry.port}/`).href;
 }
 
 export function planTenant(entry: TenantEntry, settings: ResolvedSettings, target: Target): TenantPlan {
@@ -88,7 +87,7 @@ export function planTenant(entry: TenantEntry, settings: ResolvedSettings, targe
         id: entry.id,
         target,
         port: entry.port,
-        url: withTrailingSlash(entry.url ?? defaultUrl(target, entry.port)),
+        url: tenantUrl(entry, target),
         n8nVersion: settings.n8nVersion,
         images: tenantImages(settings.n8nVersion),
         workers: settings.workers,

@@ -7,6 +7,12 @@ import { TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN } from "./names";
 import { isTimeZone } from "./timezone";
 import { ALLOWED_ENV_NAME, reservedEnvReason } from "./reservedEnv";
 
+/** A URL that is only scheme, host and port (a trailing "/" is fine): no path, query, fragment or user. */
+function isHostRoot(url: string): boolean {
+    const parsed = new URL(url);
+    return parsed.pathname === "/" && parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "";
+}
+
 /** Upper bound on queue workers per tenant: more belongs in a bigger budget or a second target. */
 export const MAX_WORKERS = 16;
 
@@ -82,6 +88,10 @@ export const tenantSchema = defaultsSchema.extend({
     port: z.int().min(1024).max(65535).meta({ description: "Host port the tenant's editor is published on, unique on its target, 1024 to 65535." }),
     url: z
         .url({ protocol: /^https?$/ })
+        .refine(isHostRoot, {
+            error: (issue) =>
+                `${JSON.stringify(issue.input)} is more than a scheme, a host and a port. Fix: give the tenant a host name of its own, such as "https://acme.n8n.example.com"; n8n serves its editor, API and webhooks at the root of a host, and its login cookie covers the whole host, so tenants under one host name would share logins`,
+        })
         .optional()
         .meta({ description: "Public URL of the tenant's editor and webhooks. Default `http://<target publicHost>:<port>`." }),
 });

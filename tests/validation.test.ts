@@ -147,6 +147,42 @@ describe("broken files", () => {
         );
     });
 
+    test("a URL with a path, query or user is refused with the fix: a host name per tenant", () => {
+        const problems = problemsOf({
+            tenants: [
+                { id: "a", port: 5701, url: "https://n8n.example.com/client-a" },
+                { id: "b", port: 5702, url: "https://n8n.example.com/?tenant=b" },
+                { id: "c", port: 5703, url: "https://c:secret@c.example.com/" },
+            ],
+        });
+        assertReports(
+            problems,
+            /tenants\[0\]\.url: "https:\/\/n8n\.example\.com\/client-a" is more than a scheme, a host and a port\. Fix: give the tenant a host name of its own, .* login cookie covers the whole host/,
+            /tenants\[1\]\.url: .* is more than a scheme, a host and a port/,
+            /tenants\[2\]\.url: .* is more than a scheme, a host and a port/,
+        );
+        assert.ok(validate(JSON.stringify({ tenants: [{ id: "a", port: 5701, url: "https://a.example.com" }, { id: "b", port: 5702, url: "https://b.example.com:8443/" }] })).ok);
+    });
+
+    test("a tenant's URL may not be another tenant's, its own or its default one, whatever the case or trailing slash", () => {
+        assertReports(
+            problemsOf({
+                tenants: [
+                    { id: "a", port: 5701 },
+                    { id: "b", port: 5702, url: "http://LOCALHOST:5701" },
+                    { id: "c", port: 5703, url: "https://c.example.com/" },
+                    { id: "d", port: 5704, url: "https://c.example.com" },
+                ],
+            }),
+            /tenants\[1\]\.url: http:\/\/localhost:5701\/ is already the default URL of "a" \(tenants\[0\], from its target's publicHost and its port\)\. Fix: give every tenant its own public URL/,
+            /tenants\[3\]\.url: https:\/\/c\.example\.com\/ is already the URL of "c" \(tenants\[2\]\)/,
+        );
+        assertReports(
+            problemsOf({ tenants: [{ id: "a", port: 5702, url: "http://localhost:5701/" }, { id: "b", port: 5701 }] }),
+            /tenants\[1\]\.port: http:\/\/localhost:5701\/ is already the URL of "a"/,
+        );
+    });
+
     test("an unknown target names the declared ones and the stack file, wherever it was set", () => {
         assertReports(
             problemsOf({ defaults: { target: "eu-2" }, tenants: [{ id: "a", port: 5701 }, { id: "b", port: 5702, target: "asia" }] }, { targets: TWO_TARGETS }),
