@@ -1,7 +1,9 @@
 /**
  * The few n8n REST calls the end-to-end test makes, as the editor makes them: a session cookie
- * and a browser id.
+ * and a browser id. Every call uses a fresh connection (tests/harness/http.ts).
  */
+import { fetch } from "../harness/http";
+
 export class N8nApi {
     private cookie = "";
 

@@ -2,10 +2,11 @@
  * Real PostgreSQL, Redis and n8n processes on loopback for the end-to-end test: started in their
  * own process groups, logged to files, waited for, measured, and always stopped.
  */
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { chownSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { fetch } from "../harness/http";
 
 export interface Running {
     name: string;
@@ -116,17 +117,29 @@ export async function waitForHttp(proc: Running, url: string, what: string, time
     throw new Error(`${what}: ${url} did not answer 200 within ${timeoutMs / 1000} s (last: ${last}). ${proc.name}'s last log lines:\n${tail(proc)}`);
 }
 
-/** Runs a command to completion; the result carries its combined output. */
-export function runToEnd(command: string, args: string[], env: Record<string, string>, options: { uid?: number; gid?: number; input?: string } = {}) {
-    const result = spawnSync(command, args, {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-        uid: options.uid,
-        gid: options.gid,
-        input: options.input,
-        encoding: "utf8",
-        timeout: 300_000,
+/**
+ * Runs a command to completion; the result carries its combined output. Asynchronous, so that the
+ * test's own timers and connections keep running while it waits.
+ */
+export function runToEnd(
+    command: string,
+    args: string[],
+    env: Record<string, string>,
+    options: { uid?: number; gid?: number; input?: string } = {},
+): Promise<{ status: number | null; output: string }> {
+    return new Promise((resolve) => {
+        const child = execFile(
+            command,
+            args,
+            { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, uid: options.uid, gid: options.gid, encoding: "utf8", timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
+            (error, stdout, stderr) => {
+                const status = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+                resolve({ status, output: `${stdout ?? ""}${stderr ?? ""}` });
+            },
+        );
+        if (options.input !== undefined) child.stdin?.end(options.input);
+        else child.stdin?.end();
     });
-    return { status: result.status, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
 }
 
 /** PostgreSQL refuses to run as root: the OS user its processes and files belong to. */

@@ -18,6 +18,7 @@ import { PINNED } from "../../fleet/versions";
 import { LocalProcess, LocalSite, localizeN8n, localizePostgres, localizeRedis } from "./localize";
 import { Running, freePort, memoryOfTree, ownedDir, postgresBinDir, postgresOsUser, runToEnd, start, stop, stopAll, tail, waitForHttp, writeFile } from "./processes";
 import { N8nApi, callWebhook, sumWorkflow } from "./n8nApi";
+import { fetch } from "../harness/http";
 
 const TENANT_IDS = ["alpha", "beta"] as const;
 const OWNER_PASSWORD = "Fleet-e2e-Passw0rd";
@@ -79,7 +80,7 @@ async function startPostgres(t: Tenant): Promise<void> {
     const env = local.env;
     const pwfile = writeFile(join(workRoot, `${t.id}-pwfile`), env.POSTGRES_PASSWORD, pgUser, 0o600);
     // The image trusts local socket connections and asks for a password over TCP (scram-sha-256).
-    const init = runToEnd(join(pgBin, "initdb"), ["-D", env.PGDATA, "-U", env.POSTGRES_USER, `--pwfile=${pwfile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"], {}, pgUser);
+    const init = await runToEnd(join(pgBin, "initdb"), ["-D", env.PGDATA, "-U", env.POSTGRES_USER, `--pwfile=${pwfile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"], {}, pgUser);
     rmSync(pwfile);
     assert.equal(init.status, 0, `initdb for ${t.id} failed:\n${init.output}`);
 
@@ -87,18 +88,18 @@ async function startPostgres(t: Tenant): Promise<void> {
     t.processes.postgres = start({ name: `${t.id}-postgres`, command: join(pgBin, "postgres"), args, env, logDir, ...pgUser, cwd: t.site.postgresDataDir });
     const socket = { PGHOST: t.site.postgresSocketDir, PGPORT: String(t.site.postgresPort) };
     const deadline = Date.now() + 60_000;
-    while (runToEnd(join(pgBin, "pg_isready"), ["-q"], socket).status !== 0) {
+    while ((await runToEnd(join(pgBin, "pg_isready"), ["-q"], socket)).status !== 0) {
         assert.ok(Date.now() < deadline, `${t.id}'s PostgreSQL did not start:\n${tail(t.processes.postgres)}`);
         await new Promise((r) => setTimeout(r, 300));
     }
-    const created = runToEnd("psql", ["-v", "ON_ERROR_STOP=1", "-U", env.POSTGRES_USER, "-d", "postgres", "-c", `CREATE DATABASE "${env.POSTGRES_DB}"`], socket, pgUser);
+    const created = await runToEnd("psql", ["-v", "ON_ERROR_STOP=1", "-U", env.POSTGRES_USER, "-d", "postgres", "-c", `CREATE DATABASE "${env.POSTGRES_DB}"`], socket, pgUser);
     assert.equal(created.status, 0, created.output);
 
     const uploads = t.containers.postgres.inputs.uploads as { file: string; content: string }[];
     assert.ok(uploads.length > 0, "the PostgreSQL container declares no init script");
     for (const upload of uploads) {
         const script = writeFile(join(workRoot, `${t.id}-${upload.file.split("/").pop()}`), upload.content, pgUser);
-        const ran = runToEnd("bash", [script], { ...env, ...socket }, pgUser);
+        const ran = await runToEnd("bash", [script], { ...env, ...socket }, pgUser);
         assert.equal(ran.status, 0, `${upload.file} failed for ${t.id}:\n${ran.output}`);
     }
 }
@@ -133,6 +134,22 @@ async function callWebhookOnceRegistered(t: Tenant, body: unknown) {
         const answer = await callWebhook(webhookUrl(t), body);
         if (answer.status !== 404 || Date.now() > deadline) return answer;
         await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
+/** Polls the tenant's database, as n8n's own role, until an execution waits in the queue ("new"). */
+async function waitForQueuedExecution(t: Tenant): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    const env = t.main.env;
+    for (;;) {
+        const queued = await runToEnd(
+            "psql",
+            ["-h", "127.0.0.1", "-p", String(t.site.postgresPort), "-U", env.DB_POSTGRESDB_USER, "-d", env.DB_POSTGRESDB_DATABASE, "-tAc", "select count(*) from execution_entity where status = 'new'"],
+            { PGPASSWORD: env.DB_POSTGRESDB_PASSWORD },
+        );
+        if (queued.status === 0 && Number(queued.output.trim()) > 0) return;
+        assert.ok(Date.now() < deadline, `${t.id}: no execution was queued within 60 s:\n${queued.output}`);
+        await new Promise((r) => setTimeout(r, 300));
     }
 }
 
@@ -217,7 +234,8 @@ describe("each tenant runs as the program declares it", () => {
             await stop(t.processes.worker);
             let early: unknown;
             const pending = callWebhook(webhookUrl(t), { a: 1, b: 2 }, 240_000).then((answer) => (early = answer));
-            await new Promise((r) => setTimeout(r, 8_000));
+            // Once the execution is recorded as queued, only a worker can run it: the call must still be open then.
+            await waitForQueuedExecution(t);
             assert.equal(early, undefined, `${t.id}: the call was answered without a worker: ${JSON.stringify(early)}`);
             await startWorker(t);
             const answer = await pending;
@@ -233,23 +251,23 @@ describe("each tenant runs as the program declares it", () => {
             t.credentialId = await t.api.createCredential(`${t.id} API`, "httpHeaderAuth", { name: t.credentialSecret, value: t.credentialSecret });
             assert.equal((await t.api.credentialData(t.credentialId)).data.name, t.credentialSecret);
         }
-        const exportWith = (key: string, label: string) => {
+        const exportWith = async (key: string, label: string) => {
             const output = join(workRoot, `export-${label}.json`);
-            const result = runToEnd(process.execPath, [n8nBin, "export:credentials", "--all", "--decrypted", `--output=${output}`], {
+            const result = await runToEnd(process.execPath, [n8nBin, "export:credentials", "--all", "--decrypted", `--output=${output}`], {
                 ...a.main.env,
                 N8N_ENCRYPTION_KEY: key,
                 N8N_USER_FOLDER: ownedDir(join(workRoot, `cli-${label}`)),
             });
             return { ...result, file: existsSync(output) ? readFileSync(output, "utf8") : "" };
         };
-        const own = exportWith(a.main.env.N8N_ENCRYPTION_KEY, "own-key");
+        const own = await exportWith(a.main.env.N8N_ENCRYPTION_KEY, "own-key");
         assert.ok(own.file.includes(a.credentialSecret), `alpha's own key could not decrypt alpha's credential:\n${own.output}`);
-        const foreign = exportWith(b.main.env.N8N_ENCRYPTION_KEY, "foreign-key");
+        const foreign = await exportWith(b.main.env.N8N_ENCRYPTION_KEY, "foreign-key");
         assert.ok(!foreign.file.includes(a.credentialSecret), "beta's key decrypted alpha's credential");
         assert.match(foreign.output, /could not be decrypted/);
     });
 
-    test("one tenant's database role cannot log in to another's database, and one tenant's Redis refuses another's password", () => {
+    test("one tenant's database role cannot log in to another's database, and one tenant's Redis refuses another's password", async () => {
         const [a, b] = [tenant("alpha"), tenant("beta")];
         const psql = (target: Tenant, as: Tenant) =>
             runToEnd("psql", ["-h", "127.0.0.1", "-p", String(target.site.postgresPort), "-U", as.main.env.DB_POSTGRESDB_USER, "-d", target.main.env.DB_POSTGRESDB_DATABASE, "-tAc", "select current_user"], {
@@ -259,12 +277,12 @@ describe("each tenant runs as the program declares it", () => {
         const redis = (target: Tenant, as: Tenant) =>
             runToEnd("redis-cli", ["-h", "127.0.0.1", "-p", String(target.site.redisPort), "--no-auth-warning", "-a", as.main.env.QUEUE_BULL_REDIS_PASSWORD, "ping"], {});
         for (const [target, other] of [[a, b], [b, a]]) {
-            assert.match(psql(target, target).output, new RegExp(target.main.env.DB_POSTGRESDB_USER), `${target.id}'s own role cannot log in`);
-            const intrusion = psql(target, other);
+            assert.match((await psql(target, target)).output, new RegExp(target.main.env.DB_POSTGRESDB_USER), `${target.id}'s own role cannot log in`);
+            const intrusion = await psql(target, other);
             assert.notEqual(intrusion.status, 0, `${other.id}'s role logged in to ${target.id}'s database`);
             assert.match(intrusion.output, /password authentication failed|does not exist/);
-            assert.match(redis(target, target).output, /PONG/);
-            assert.match(redis(target, other).output, /WRONGPASS|NOAUTH|invalid/i, `${target.id}'s Redis accepted ${other.id}'s password`);
+            assert.match((await redis(target, target)).output, /PONG/);
+            assert.match((await redis(target, other)).output, /WRONGPASS|NOAUTH|invalid/i, `${target.id}'s Redis accepted ${other.id}'s password`);
         }
     });
 
@@ -308,7 +326,10 @@ describe("each tenant runs as the program declares it", () => {
         assert.ok(a.processes.main);
         await stop(a.processes.main);
         const wrongKey = startN8n(a, "main", { N8N_ENCRYPTION_KEY: randomBytes(24).toString("base64url") }, "alpha-main-wrong-key");
-        const exit = await Promise.race([wrongKey.exited, new Promise<string>((r) => setTimeout(() => r("still running"), 120_000))]);
+        let timer: NodeJS.Timeout | undefined;
+        const exit = await Promise.race([wrongKey.exited, new Promise<string>((r) => (timer = setTimeout(() => r("still running"), 120_000)))]);
+        // A pending timer would keep the finished suite alive for two minutes.
+        clearTimeout(timer);
         assert.notEqual(exit, "still running", "n8n started with a different encryption key");
         assert.notEqual(exit, "0");
         assert.match(tail(wrongKey, 60), /Mismatching encryption keys/);
