@@ -4,6 +4,7 @@
  * from the YAML file.
  */
 import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import { loadFleet } from "./loadFleet";
 import type { TenantPlan } from "./plan";
 import type { Problem } from "./problems";
@@ -48,4 +49,20 @@ export function readTenantsFile(path: string, shownAs: string): TenantsFileRead 
     } catch (error) {
         return { file: shownAs, error: (error as Error).message };
     }
+}
+
+/**
+ * The n8n-fleet keys of a stack file's text (`Pulumi.<stack>.yaml`), as Pulumi reads them; the
+ * rest of the file (encryptionsalt, other namespaces) is not ours.
+ */
+export function stackSettingsFromYaml(text: string, stackFile: string): { ok: true; raw: RawStackSettings } | { ok: false; problems: Problem[] } {
+    let parsed: { config?: Record<string, unknown> } | null;
+    try {
+        parsed = parseYaml(text) as { config?: Record<string, unknown> } | null;
+    } catch (error) {
+        return { ok: false, problems: [{ file: stackFile, path: [], message: `is not valid YAML: ${(error as Error).message}` }] };
+    }
+    const config = parsed?.config ?? {};
+    const key = (name: string) => config[`${CONFIG_NAMESPACE}:${name}`];
+    return { ok: true, raw: { tenantsFile: key("tenantsFile"), targets: key("targets"), defaultTarget: key("defaultTarget") } };
 }

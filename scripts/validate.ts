@@ -6,9 +6,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import Table from "cli-table3";
-import { parse as parseYaml } from "yaml";
-import { CONFIG_NAMESPACE } from "../fleet/stackSettings";
-import { loadFleetForStack, readTenantsFile, stackFileName } from "../fleet/stackFleet";
+import type { RawStackSettings } from "../fleet/stackSettings";
+import { loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stackFleet";
 import { capacityUsage } from "../fleet/capacity";
 import { Problem, formatProblems } from "../fleet/problems";
 import { fail, parseCommandLine } from "./cli";
@@ -21,28 +20,24 @@ function reportProblems(problems: readonly Problem[]): never {
     fail(`${formatProblems(problems)}\n\n${problems.length} problem(s); nothing would be deployed.`);
 }
 
-function readStackConfig(stack: string): Record<string, unknown> {
+function readStackSettings(stack: string): RawStackSettings {
     const file = stackFileName(stack);
     const path = join(PROJECT_ROOT, file);
     if (!existsSync(path)) reportProblems([{ file, path: [], message: `there is no stack "${stack}". Fix: pass --stack with one of the Pulumi.<stack>.yaml files of the project.` }]);
-    try {
-        const parsed = parseYaml(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | null;
-        return parsed?.config ?? {};
-    } catch (error) {
-        reportProblems([{ file, path: [], message: `is not valid YAML: ${(error as Error).message}` }]);
-    }
+    const settings = stackSettingsFromYaml(readFileSync(path, "utf8"), file);
+    if (!settings.ok) reportProblems(settings.problems);
+    return settings.raw;
 }
 
 function main(): void {
     const { values, positionals } = parseCommandLine({ allowPositionals: true, options: { stack: { type: "string", short: "s", default: "dev" } } }, USAGE);
     if (positionals.length > 1) fail(`expected at most one tenants file, got: ${positionals.join(" ")}\n${USAGE}`, 2);
 
-    const config = readStackConfig(values.stack);
-    const key = (name: string) => config[`${CONFIG_NAMESPACE}:${name}`];
+    const raw = readStackSettings(values.stack);
     const userDir = process.env.INIT_CWD ?? process.cwd();
     const result = loadFleetForStack({
         stack: values.stack,
-        raw: { tenantsFile: key("tenantsFile"), targets: key("targets"), defaultTarget: key("defaultTarget") },
+        raw,
         // A path on the command line is relative to where the user is; the stack's is relative to the project.
         readTenants: (tenantsFile) => {
             const path = positionals[0] !== undefined ? resolve(userDir, positionals[0]) : resolve(PROJECT_ROOT, tenantsFile);
