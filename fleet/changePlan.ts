@@ -1,0 +1,233 @@
+/**
+ * What a change of tenants.json (and of the stack's targets) means, per tenant and per target, and
+ * what in it is risky, for the person who reviews the pull request. Plain data; the text and
+ * Markdown renderings live in `changePlanReport.ts`.
+ */
+import type { TenantPlan } from "./plan";
+import { MIB_PER_GIB } from "./plan";
+import type { Targets } from "./targets";
+import { capacityUsage } from "./capacity";
+
+/** One side of the comparison: a stack's validated tenants and its targets. */
+export interface FleetSnapshot {
+    tenants: readonly TenantPlan[];
+    targets: Targets;
+}
+
+export type TenantChangeKind = "added" | "removed" | "changed";
+
+export interface TenantChange {
+    id: string;
+    kind: TenantChangeKind;
+    /** Target after the change (before it, for a removed tenant). */
+    target: string;
+    /** What changed, one phrase each: "workers 1 -> 2". For an added tenant, what it gets. */
+    details: string[];
+}
+
+export interface Risk {
+    tenant: string;
+    /** What is risky about the change. */
+    what: string;
+    /** What the operator should do about it. */
+    todo: string;
+}
+
+/** Allotted against capacity for one resource of one target. */
+export interface Load {
+    before: number | undefined;
+    after: number | undefined;
+    /** What the target declares it has (after the change). */
+    capacity: number | undefined;
+    /** Capacity times the overcommit ratio: the most validation accepts. */
+    allowance: number | undefined;
+}
+
+export interface TargetLoad {
+    target: string;
+    tenantsBefore: number;
+    tenantsAfter: number;
+    cpus: Load;
+    memoryGb: Load;
+    diskGb: Load;
+}
+
+export interface ChangePlan {
+    changes: TenantChange[];
+    unchanged: string[];
+    risks: Risk[];
+    targets: TargetLoad[];
+}
+
+/** Where the offboarding steps are, for the removal risk. */
+export const OFFBOARDING_DOCS = "README.md#day-two-operations (Offboarding a tenant on purpose)";
+
+function versionParts(version: string): number[] {
+    return version.split(".").map(Number);
+}
+
+function compareVersions(a: string, b: string): number {
+    const [x, y] = [versionParts(a), versionParts(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+        const d = (x[i] ?? 0) - (y[i] ?? 0);
+        if (d !== 0) return d;
+    }
+    return 0;
+}
+
+function gb(memoryMb: number): number {
+    return Math.round((memoryMb / MIB_PER_GIB) * 100) / 100;
+}
+
+function budgetText(t: TenantPlan): string {
+    return `${t.budget.cpus} CPU / ${gb(t.budget.memoryMb)} GB / ${t.budget.diskGb} GB disk`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+    return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Names only: values may be secrets and never appear in a plan. */
+function envChange(before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): string | undefined {
+    const added = Object.keys(after).filter((name) => !(name in before));
+    const removed = Object.keys(before).filter((name) => !(name in after));
+    const changed = Object.keys(after).filter((name) => name in before && before[name] !== after[name]);
+    const parts = [...added.map((n) => `+${n}`), ...changed.map((n) => `~${n}`), ...removed.map((n) => `-${n}`)];
+    return parts.length > 0 ? `environment ${parts.join(" ")}` : undefined;
+}
+
+function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[]): string[] {
+    const details: string[] = [];
+    const risk = (what: string, todo: string) => risks.push({ tenant: after.id, what, todo });
+
+    if (before.status !== after.status) {
+        if (after.status === "suspended") {
+            details.push("suspended: its containers are replaced by stopped ones, data kept");
+            risk("is suspended: its editor, webhooks and schedules stop until it is resumed.", "Make sure the client expects it; resume with \"status\": \"active\".");
+        } else {
+            details.push("resumed: its containers are started again");
+        }
+    }
+    const order = compareVersions(after.n8nVersion, before.n8nVersion);
+    if (order !== 0) {
+        details.push(`n8n ${before.n8nVersion} -> ${after.n8nVersion} (${order > 0 ? "upgrade" : "downgrade"})`);
+        if (order < 0) {
+            risk(
+                `goes back from n8n ${before.n8nVersion} to ${after.n8nVersion}: n8n cannot run on a database that a newer version has migrated.`,
+                "Do not merge unless you also restore a backup taken before the upgrade; otherwise upgrade forward to a fixed version.",
+            );
+        } else if (versionParts(after.n8nVersion)[0] !== versionParts(before.n8nVersion)[0]) {
+            risk(`moves to a new major n8n version (${before.n8nVersion} -> ${after.n8nVersion}).`, "Read n8n's breaking changes for that major, escrow the key and take a backup before merging.");
+        }
+    }
+    if (before.workers !== after.workers) details.push(`workers ${before.workers} -> ${after.workers}`);
+    if (before.concurrency !== after.concurrency) details.push(`concurrency ${before.concurrency} -> ${after.concurrency}`);
+    const budgetBefore = budgetText(before);
+    const budgetAfter = budgetText(after);
+    if (budgetBefore !== budgetAfter) {
+        details.push(`resized ${budgetBefore} -> ${budgetAfter}`);
+        const shrinks = after.budget.cpus < before.budget.cpus || after.budget.memoryMb < before.budget.memoryMb;
+        if (shrinks) {
+            risk(
+                `gets less CPU or memory (${budgetBefore} -> ${budgetAfter}); its containers restart with the smaller limits.`,
+                "Check the tenant's peak memory in monitoring (or the README's Capacity figures) first: a limit under its working set gets n8n killed by the kernel mid-execution.",
+            );
+        }
+    }
+    if (before.target.name !== after.target.name) {
+        details.push(`moved from target ${before.target.name} to ${after.target.name}`);
+        risk(
+            `moves from target ${before.target.name} to ${after.target.name}: data does not move by itself; the update replaces its protected volumes and secrets, so \`pulumi up\` will stop.`,
+            "Move the data first (backup on the old host, restore on the new one), following the offboarding steps for the old target.",
+        );
+    }
+    if (before.port !== after.port) details.push(`port ${before.port} -> ${after.port}`);
+    if (before.url !== after.url) {
+        details.push(`URL ${before.url} -> ${after.url}`);
+        risk(`changes its public URL (${before.url} -> ${after.url}): webhooks registered with third parties still call the old one.`, "Re-register the tenant's webhooks (and OAuth redirect URLs) with those services after deploying.");
+    }
+    if (before.database.kind !== after.database.kind) {
+        details.push(`database ${before.database.kind} -> ${after.database.kind}`);
+        risk(
+            `switches its database from ${before.database.kind} to ${after.database.kind}: the data does not move by itself; the old database is protected, so \`pulumi up\` will stop.`,
+            "Migrate first: dump the old database, restore into the new one, then merge.",
+        );
+    }
+    if (before.timezone !== after.timezone) details.push(`time zone ${before.timezone} -> ${after.timezone}`);
+    const env = envChange(before.env, after.env);
+    if (env) details.push(env);
+    return details;
+}
+
+function load(before: number | undefined, after: number | undefined, capacity: number | undefined, allowance: number | undefined): Load {
+    return { before, after, capacity, allowance };
+}
+
+function targetLoads(base: FleetSnapshot | undefined, head: FleetSnapshot): TargetLoad[] {
+    const usage = (snapshot: FleetSnapshot) =>
+        new Map(capacityUsage(snapshot.tenants.map((t) => ({ id: t.id, target: t.target.name, budget: t.budget })), snapshot.targets).map((row) => [row.target.name, row]));
+    const before = base ? usage(base) : new Map();
+    const after = usage(head);
+    const names = [...new Set([...after.keys(), ...before.keys()])];
+    return names.map((name) => {
+        const b = before.get(name);
+        const a = after.get(name);
+        const target = a?.target ?? b?.target;
+        return {
+            target: name,
+            tenantsBefore: b?.tenantIds.length ?? 0,
+            tenantsAfter: a?.tenantIds.length ?? 0,
+            cpus: load(b?.cpus, a?.cpus, target?.capacity.cpus, a?.cpuAllowance),
+            memoryGb: load(b?.memoryGb, a?.memoryGb, target?.capacity.memoryGb, a?.memoryGbAllowance),
+            diskGb: load(b?.diskGb, a?.diskGb, target?.capacity.diskGb, target?.capacity.diskGb),
+        };
+    });
+}
+
+/** Compares the base (undefined: nothing deployed yet) with the head. */
+export function compareFleets(base: FleetSnapshot | undefined, head: FleetSnapshot): ChangePlan {
+    const risks: Risk[] = [];
+    const changes: TenantChange[] = [];
+    const unchanged: string[] = [];
+    const before = new Map((base?.tenants ?? []).map((t) => [t.id, t]));
+
+    for (const tenant of head.tenants) {
+        const was = before.get(tenant.id);
+        if (!was) {
+            changes.push({
+                id: tenant.id,
+                kind: "added",
+                target: tenant.target.name,
+                details: [`n8n ${tenant.n8nVersion}, ${plural(tenant.workers, "worker")}, ${budgetText(tenant)}, port ${tenant.port}, ${tenant.url}${tenant.status === "suspended" ? ", suspended" : ""}`],
+            });
+            continue;
+        }
+        const details = compareTenant(was, tenant, risks);
+        if (details.length > 0) changes.push({ id: tenant.id, kind: "changed", target: tenant.target.name, details });
+        else unchanged.push(tenant.id);
+    }
+    const remaining = new Set(head.tenants.map((t) => t.id));
+    for (const tenant of base?.tenants ?? []) {
+        if (remaining.has(tenant.id)) continue;
+        changes.push({ id: tenant.id, kind: "removed", target: tenant.target.name, details: [] });
+        risks.push({
+            tenant: tenant.id,
+            what: "is removed: its volumes, passwords and encryption key are protected, so `pulumi up` will stop with \"protected\" instead of deleting its data.",
+            todo: `Offboard it on purpose first: back up, escrow the key, unprotect only its resources (${OFFBOARDING_DOCS}).`,
+        });
+    }
+
+    const targets = targetLoads(base, head);
+    for (const row of targets) {
+        for (const [what, l] of [["CPU", row.cpus], ["memory", row.memoryGb]] as const) {
+            if (l.after !== undefined && l.capacity !== undefined && l.after > l.capacity) {
+                risks.push({
+                    tenant: `target ${row.target}`,
+                    what: `is overcommitted on ${what}: its tenants are promised ${l.after} of ${l.capacity}${what === "memory" ? " GB" : ""} (overcommit allows ${l.allowance}).`,
+                    todo: what === "memory" ? "Memory overcommit lets the kernel kill tenants under load; move tenants to another target or add memory." : "Tenants will slow each other down at peak; move tenants or add CPU if that is not intended.",
+                });
+            }
+        }
+    }
+    return { changes, unchanged, risks, targets };
+}

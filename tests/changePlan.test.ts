@@ -1,0 +1,210 @@
+/**
+ * `npm run plan`: what a change of tenants.json means, for the reviewer of a pull request.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ChangePlan, compareFleets } from "../fleet/changePlan";
+import { bar, renderMarkdown, renderText } from "../fleet/changePlanReport";
+import { formatProblems } from "../fleet/problems";
+import { PROJECT_ROOT } from "./harness/runFleet";
+import { targetsOf, validate } from "./harness/plans";
+import { tempFolder, writeTempFile } from "./harness/tempFiles";
+
+const TARGETS = targetsOf({
+    "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32, diskGb: 100 } },
+    "us-1": { dockerHost: "ssh://deploy@us-1", publicHost: "us-1.example.com", capacity: { cpus: 4, memoryGb: 8 }, overcommit: { cpu: 2, memory: 1.5 } },
+});
+
+function snapshot(tenants: object[]) {
+    const result = validate(JSON.stringify({ tenants }), { targets: TARGETS, defaultTarget: "eu-1" });
+    if (!result.ok) throw new Error(formatProblems(result.problems));
+    return { tenants: result.tenants, targets: TARGETS };
+}
+
+function planOf(before: object[], after: object[]): ChangePlan {
+    return compareFleets(snapshot(before), snapshot(after));
+}
+
+const ACME = { id: "acme", port: 5701 };
+const detailsOf = (plan: ChangePlan, id: string) => plan.changes.find((c) => c.id === id)?.details ?? [];
+const risksOf = (plan: ChangePlan, id: string) => plan.risks.filter((r) => r.tenant === id).map((r) => `${r.what} ${r.todo}`);
+
+describe("each kind of change, per tenant", () => {
+    test("an added tenant shows what it gets; a removed one is a risk that points at the offboarding steps", () => {
+        const plan = planOf([ACME], [{ id: "globex", port: 5702, workers: 2, resources: { memoryGb: 3 } }]);
+        assert.deepEqual(plan.changes.map((c) => [c.kind, c.id]), [["added", "globex"], ["removed", "acme"]]);
+        assert.deepEqual(detailsOf(plan, "globex"), ["n8n 2.41.1, 2 workers, 2 CPU / 3 GB / 10 GB disk, port 5702, http://eu-1.example.com:5702/"]);
+        assert.match(risksOf(plan, "acme")[0], /is removed: .*protected, so `pulumi up` will stop .* Offboard it on purpose first: .*README\.md#day-two-operations/);
+    });
+
+    test("suspension is a risk; resumption is not", () => {
+        const suspend = planOf([ACME], [{ ...ACME, status: "suspended" }]);
+        assert.match(detailsOf(suspend, "acme")[0], /^suspended/);
+        assert.match(risksOf(suspend, "acme")[0], /editor, webhooks and schedules stop/);
+        const resume = planOf([{ ...ACME, status: "suspended" }], [ACME]);
+        assert.match(detailsOf(resume, "acme")[0], /^resumed/);
+        assert.deepEqual(resume.risks, []);
+    });
+
+    test("an upgrade is listed; a downgrade is a risk", () => {
+        assert.deepEqual(detailsOf(planOf([{ ...ACME, n8nVersion: "2.40.0" }], [{ ...ACME, n8nVersion: "2.41.1" }]), "acme"), ["n8n 2.40.0 -> 2.41.1 (upgrade)"]);
+        const down = planOf([{ ...ACME, n8nVersion: "2.41.1" }], [{ ...ACME, n8nVersion: "2.9.0" }]);
+        assert.deepEqual(detailsOf(down, "acme"), ["n8n 2.41.1 -> 2.9.0 (downgrade)"]);
+        assert.match(risksOf(down, "acme")[0], /cannot run on a database that a newer version has migrated/);
+    });
+
+    test("workers, concurrency, time zone and port changes are listed", () => {
+        const plan = planOf([ACME], [{ ...ACME, workers: 2, concurrency: 5, timezone: "Asia/Tokyo", port: 5799, url: "https://acme.example.com" }]);
+        assert.deepEqual(detailsOf(plan, "acme"), [
+            "workers 1 -> 2",
+            "concurrency 10 -> 5",
+            "port 5701 -> 5799",
+            "URL http://eu-1.example.com:5701/ -> https://acme.example.com/",
+            "time zone UTC -> Asia/Tokyo",
+        ]);
+        assert.match(risksOf(plan, "acme")[0], /webhooks registered with third parties still call the old one/);
+    });
+
+    test("a bigger budget is listed; a smaller one is a risk", () => {
+        assert.deepEqual(planOf([ACME], [{ ...ACME, resources: { cpus: 4 } }]).risks, []);
+        const smaller = planOf([ACME], [{ ...ACME, resources: { memoryGb: 2 } }]);
+        assert.deepEqual(detailsOf(smaller, "acme"), ["resized 2 CPU / 4 GB / 10 GB disk -> 2 CPU / 2 GB / 10 GB disk"]);
+        assert.match(risksOf(smaller, "acme")[0], /gets less CPU or memory/);
+    });
+
+    test("a move to another target is a risk: the data does not move", () => {
+        const plan = planOf([ACME], [{ ...ACME, target: "us-1" }]);
+        assert.match(detailsOf(plan, "acme")[0], /moved from target eu-1 to us-1/);
+        assert.match(risksOf(plan, "acme")[0], /data does not move by itself/);
+    });
+
+    test("environment changes name the variables and never show their values", () => {
+        const plan = planOf([{ ...ACME, env: { N8N_SMTP_HOST: "old-secret-host", OLD_VAR: "x" } }], [{ ...ACME, env: { N8N_SMTP_HOST: "new-secret-host", NEW_VAR: "y" } }]);
+        assert.deepEqual(detailsOf(plan, "acme"), ["environment +NEW_VAR ~N8N_SMTP_HOST -OLD_VAR"]);
+        const context = { stack: "dev", tenantsFile: "tenants.json", base: "origin/main" };
+        for (const text of [renderText(plan, context), renderMarkdown(plan, context)]) assert.doesNotMatch(text, /secret-host|"x"|"y"/);
+    });
+
+    test("an unchanged tenant is counted, not listed", () => {
+        const plan = planOf([ACME, { id: "globex", port: 5702 }], [ACME, { id: "globex", port: 5702, workers: 2 }]);
+        assert.deepEqual(plan.unchanged, ["acme"]);
+        assert.deepEqual(plan.changes.map((c) => c.id), ["globex"]);
+    });
+});
+
+describe("targets", () => {
+    test("CPU, memory and disk allotted before and after, against capacity", () => {
+        const plan = planOf([ACME], [ACME, { id: "globex", port: 5702, resources: { cpus: 3, memoryGb: 6, diskGb: 20 } }]);
+        const eu = plan.targets.find((t) => t.target === "eu-1");
+        assert.deepEqual(eu && { tenants: [eu.tenantsBefore, eu.tenantsAfter], cpus: eu.cpus, memory: eu.memoryGb, disk: eu.diskGb }, {
+            tenants: [1, 2],
+            cpus: { before: 2, after: 5, capacity: 16, allowance: 16 },
+            memory: { before: 4, after: 10, capacity: 32, allowance: 32 },
+            disk: { before: 10, after: 30, capacity: 100, allowance: 100 },
+        });
+    });
+
+    test("promising more than a target has (within its overcommit) is a risk", () => {
+        const plan = planOf([], [{ ...ACME, target: "us-1", resources: { cpus: 6, memoryGb: 4 } }]);
+        assert.match(plan.risks.map((r) => `${r.tenant} ${r.what}`).join("\n"), /target us-1 is overcommitted on CPU: its tenants are promised 6 of 4 \(overcommit allows 8\)/);
+    });
+
+    test("bars fill in proportion to capacity and mark an overrun", () => {
+        assert.equal(bar(4, 16, 8), "██░░░░░░");
+        assert.equal(bar(0, 16, 4), "░░░░");
+        assert.equal(bar(20, 16, 4), "████!");
+    });
+});
+
+describe("renderings", () => {
+    const plan = planOf([ACME, { id: "old", port: 5709 }], [{ ...ACME, workers: 2 }, { id: "new", port: 5702 }]);
+    const context = { stack: "dev", tenantsFile: "tenants.json", base: "origin/main" };
+
+    test("text, for a terminal: risks, tenants, targets", () => {
+        const text = renderText(plan, context);
+        assert.equal(
+            text.split("\n").slice(0, 10).join("\n"),
+            [
+                "n8n-fleet plan for stack dev: tenants.json against origin/main",
+                "",
+                "RISKS (1)",
+                "  ! old is removed: its volumes, passwords and encryption key are protected, so `pulumi up` will stop with \"protected\" instead of deleting its data.",
+                "    what to do: Offboard it on purpose first: back up, escrow the key, unprotect only its resources (README.md#day-two-operations (Offboarding a tenant on purpose)).",
+                "",
+                "TENANTS (1 added, 1 changed, 1 removed, 0 unchanged)",
+                "  - old   [eu-1]  removed",
+                "  ~ acme  [eu-1]  workers 1 -> 2",
+                "  + new   [eu-1]  added: n8n 2.41.1, 1 worker, 2 CPU / 4 GB / 10 GB disk, port 5702, http://eu-1.example.com:5702/",
+            ].join("\n"),
+        );
+        assert.match(text, /TARGETS\n  eu-1 \(2 -> 2 tenants\)\n    CPU     before █{5}░{15}  4 \/ 16\n            after  █{5}░{15}  4 \/ 16\n/);
+    });
+
+    test("Markdown, for a pull request: a risk list, a tenants table and a targets table with bars", () => {
+        const markdown = renderMarkdown(plan, context);
+        assert.match(markdown, /^### n8n-fleet plan for stack `dev`\n`tenants\.json` against `origin\/main`: 1 added, 1 changed, 1 removed, 0 unchanged\./);
+        assert.match(markdown, /#### ⚠️ Risks \(1\)\n\n- \*\*old\*\* is removed: .*<br>\*\*What to do:\*\* Offboard/);
+        assert.match(markdown, /\| removed \| `old` \| eu-1 \| removed \|\n\| changed \| `acme` \| eu-1 \| workers 1 -> 2 \|\n\| added \| `new` \| eu-1 \| n8n 2\.41\.1/);
+        assert.match(markdown, /\| eu-1 \| 2 → 2 \| before \| `█{5}░{15}` 4 \/ 16 \| `█{5}░{15}` 8 \/ 32 GB \| `█{4}░{16}` 20 \/ 100 GB \|/);
+    });
+});
+
+describe("the command", () => {
+    function plan(cwd: string, ...args: string[]) {
+        return spawnSync(process.execPath, ["--require", "ts-node/register", join(cwd, "scripts", "plan.ts"), ...args], {
+            cwd,
+            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", INIT_CWD: cwd },
+            encoding: "utf8",
+        });
+    }
+
+    test("compares the working tree with a git ref, reading the base's stack and tenants files from git", () => {
+        // A repository of its own, holding this project's code and dependencies.
+        const repo = join(tempFolder(), "repo");
+        for (const path of ["scripts", "fleet", "package.json", "tsconfig.json", "Pulumi.yaml", "Pulumi.dev.yaml"]) cpSync(join(PROJECT_ROOT, path), join(repo, path), { recursive: true });
+        symlinkSync(join(PROJECT_ROOT, "node_modules"), join(repo, "node_modules"));
+        const git = (...args: string[]) => execFileSync("git", ["-C", repo, "-c", "user.email=ci@example.com", "-c", "user.name=CI", ...args], { encoding: "utf8" });
+        git("init", "-q");
+        writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [ACME, { id: "old", port: 5709 }] }));
+        git("add", ".");
+        git("commit", "-qm", "base");
+        writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [{ ...ACME, workers: 2 }, { id: "new", port: 5702 }] }));
+
+        const result = plan(repo, "--base", "HEAD");
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stdout, /^n8n-fleet plan for stack dev: tenants\.json against HEAD\n/);
+        assert.match(result.stdout, /  - old  +\[local\]  removed\n  ~ acme  +\[local\]  workers 1 -> 2\n  \+ new  +\[local\]  added: /);
+        assert.match(plan(repo, "--base", "HEAD", "--format", "markdown").stdout, /^### n8n-fleet plan for stack `dev`/);
+    });
+
+    test("a base that is a file is compared with the stack's tenants file, or with the file given", () => {
+        const base = writeTempFile("base.json", JSON.stringify({ tenants: [{ id: "client-a", port: 5678 }] }));
+        const head = writeTempFile("head.json", JSON.stringify({ tenants: [{ id: "client-a", port: 5678, concurrency: 20 }] }));
+        const result = plan(PROJECT_ROOT, "--base", base, head);
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stdout, /~ client-a +\[local\] +concurrency 10 -> 20/);
+        const repoFile = plan(PROJECT_ROOT, "--base", base);
+        assert.match(repoFile.stdout, /\+ client-b/, "the stack's tenants.json adds client-b to the base");
+    });
+
+    test("an invalid head prints its problems instead of a plan, and exits 1", () => {
+        const head = writeTempFile("head.json", JSON.stringify({ tenants: [{ id: "client-a", port: 5678, wrokers: 2 }] }));
+        const result = plan(PROJECT_ROOT, "--base", head, head);
+        assert.equal(result.status, 1);
+        assert.equal(result.stdout, "");
+        assert.match(result.stderr, /tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?[\s\S]*no plan/);
+    });
+
+    test("a base that is neither a file nor a ref, or an unknown format, is a usage error", () => {
+        const unknown = plan(PROJECT_ROOT, "--base", "no-such-branch");
+        assert.equal(unknown.status, 2);
+        assert.match(unknown.stderr, /--base no-such-branch is neither a file nor a git commit, branch or tag/);
+        const format = plan(PROJECT_ROOT, "--format", "html");
+        assert.equal(format.status, 2);
+        assert.match(format.stderr, /--format html is not text or markdown/);
+        assert.ok(readFileSync(join(PROJECT_ROOT, "tenants.json"), "utf8").length > 0);
+    });
+});
