@@ -30,7 +30,7 @@ function loadLikePulumi(config: Record<string, string>): HostRun {
     const env = { ...process.env };
     delete env.TS_NODE_TRANSPILE_ONLY;
     delete env.NODE_OPTIONS;
-    const child = spawnSync(process.execPath, [join(PROJECT_ROOT, "tests", "harness", "languageHost.js"), JSON.stringify(config)], {
+    const child = spawnSync(process.execPath, [join(PROJECT_ROOT, "tests", "harness", "languageHost.js"), JSON.stringify({ config })], {
         cwd: PROJECT_ROOT,
         env,
         encoding: "utf8",
