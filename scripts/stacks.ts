@@ -1,0 +1,31 @@
+/**
+ * `npm run --silent stacks -- [--format json|lines] [folder]`: the project's stacks, derived from its
+ * `Pulumi.<stack>.yaml` files and sorted. JSON (the default) is what the workflows' matrices read
+ * with `fromJSON`; `lines` suits a shell loop. Exit 1 when there is no valid stack file.
+ */
+import { readdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { stacksFromFileNames } from "../fleet/stacks";
+import { fail, parseCommandLine } from "./cli";
+
+const PROJECT_ROOT = resolve(__dirname, "..");
+const USAGE = "usage: npm run --silent stacks -- [--format json|lines] [folder]   (default: the project folder)";
+
+function main(): void {
+    const { values, positionals } = parseCommandLine({ allowPositionals: true, options: { format: { type: "string", default: "json" } } }, USAGE);
+    if (values.format !== "json" && values.format !== "lines") fail(`--format must be json or lines, not ${values.format}\n${USAGE}`, 2);
+    if (positionals.length > 1) fail(`expected at most one folder, got: ${positionals.join(" ")}\n${USAGE}`, 2);
+
+    const folder = positionals[0] === undefined ? PROJECT_ROOT : resolve(process.env.INIT_CWD ?? process.cwd(), positionals[0]);
+    let fileNames: string[];
+    try {
+        fileNames = readdirSync(folder, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
+    } catch (error) {
+        fail(`cannot read ${folder}: ${(error as Error).message}`);
+    }
+    const result = stacksFromFileNames(fileNames);
+    if (!result.ok) fail(`${folder}: ${result.error}`);
+    process.stdout.write(values.format === "json" ? `${JSON.stringify(result.stacks)}\n` : result.stacks.map((stack) => `${stack}\n`).join(""));
+}
+
+main();

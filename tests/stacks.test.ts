@@ -1,0 +1,80 @@
+/**
+ * `npm run stacks`: the stacks CI deploys, previews and watches, derived from the project's
+ * `Pulumi.<stack>.yaml` files so that none is ever listed by hand.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tempFolder } from "./harness/tempFiles";
+
+const PROJECT_ROOT = resolve(__dirname, "..");
+let folders = 0;
+
+function stacks(...args: string[]) {
+    return spawnSync(process.execPath, ["--require", "ts-node/register", join(PROJECT_ROOT, "scripts", "stacks.ts"), ...args], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+        encoding: "utf8",
+    });
+}
+
+/** A fresh folder holding these (empty) files; a name ending in / is made a folder. */
+function folderWith(...names: string[]): string {
+    const folder = join(tempFolder(), `stacks-${++folders}`);
+    mkdirSync(folder);
+    for (const name of names) {
+        if (name.endsWith("/")) mkdirSync(join(folder, name));
+        else writeFileSync(join(folder, name), "config: {}\n");
+    }
+    return folder;
+}
+
+test("the stacks are the Pulumi.<stack>.yaml files of the folder, sorted, as one JSON array", () => {
+    const result = stacks(folderWith("Pulumi.yaml", "Pulumi.prod.yaml", "Pulumi.dev.yaml", "Pulumi.eu-west_2.yaml", "Pulumi.org.staging.yaml"));
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, '["dev","eu-west_2","org.staging","prod"]\n');
+});
+
+test("files that only look like stack files are not stacks: the project file, backups, other extensions, folders", () => {
+    const result = stacks(folderWith("Pulumi.yaml", "Pulumi.prod.yaml", "Pulumi.prod.yaml.bak", "Pulumi.dev.yml", "pulumi.qa.yaml", "Pulumi..yaml", "Pulumi.folder.yaml/", "README.md"));
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, '["prod"]\n');
+});
+
+test("--format lines prints one stack per line, for a shell loop", () => {
+    const result = stacks("--format", "lines", folderWith("Pulumi.b.yaml", "Pulumi.a.yaml"));
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, "a\nb\n");
+});
+
+test("a stack file whose name Pulumi refuses is an error naming the file, not a stack silently left out of CI", () => {
+    const result = stacks(folderWith("Pulumi.prod.yaml", "Pulumi.eu west.yaml"));
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /"Pulumi\.eu west\.yaml": not a valid stack name\. Fix: rename it/);
+});
+
+test("a folder without any stack file is an error, not an empty matrix", () => {
+    const result = stacks(folderWith("Pulumi.yaml"));
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /there is no Pulumi\.<stack>\.yaml here/);
+});
+
+test("without a folder, the stacks are the repository's own, each with its stack file", () => {
+    const result = stacks();
+    assert.equal(result.status, 0, result.stderr);
+    const listed = JSON.parse(result.stdout) as string[];
+    assert.ok(listed.includes("dev"), result.stdout);
+    assert.deepEqual([...listed].sort(), listed);
+    for (const stack of listed) assert.ok(existsSync(join(PROJECT_ROOT, `Pulumi.${stack}.yaml`)), stack);
+});
+
+test("a wrong command line prints the usage with exit code 2", () => {
+    for (const args of [["--format", "yaml"], ["a", "b"], ["--stak"]]) {
+        const result = stacks(...args);
+        assert.equal(result.status, 2, `${args.join(" ")}: ${result.stderr}`);
+        assert.match(result.stderr, /usage: npm run --silent stacks -- \[--format json\|lines\] \[folder\]/);
+    }
+});
