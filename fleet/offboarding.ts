@@ -69,3 +69,21 @@ export function tenantProtectedUrns(state: StackExport, tenantId: string): Tenan
 export function unprotectCommands(stack: string, urns: readonly string[]): string[] {
     return urns.map((urn) => `pulumi state unprotect --stack '${stack}' --yes '${urn.replace(/'/g, `'\\''`)}'`);
 }
+
+/**
+ * Every resource of the export by URN: its type, the name part of its URN, and its tenant, found
+ * through its parents (never its name): the ClientInstance it descends from, the instance itself
+ * included; undefined for shared resources such as providers and images.
+ */
+export function stateResourcesByUrn(state: StackExport): Map<string, { type: string; name: string; tenant: string | undefined }> {
+    const byUrn = new Map(state.deployment.resources.map((r) => [r.urn, r]));
+    const tenantOf = (urn: string): string | undefined => {
+        const seen = new Set<string>();
+        for (let r = byUrn.get(urn); r !== undefined && !seen.has(r.urn); r = r.parent === undefined ? undefined : byUrn.get(r.parent)) {
+            if (r.type === CLIENT_INSTANCE_TYPE) return urnName(r.urn);
+            seen.add(r.urn);
+        }
+        return undefined;
+    };
+    return new Map(state.deployment.resources.map((r) => [r.urn, { type: r.type, name: urnName(r.urn), tenant: tenantOf(r.urn) }]));
+}
