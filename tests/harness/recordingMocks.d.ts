@@ -15,6 +15,8 @@ export interface Registration {
     inputs: Record<string, any>;
     /** The URN the monitor answered with, as `pulumi stack export` shows it. */
     urn: string;
+    /** `file:///...:line` of the code that declared it, as the engine shows it in diagnostics; empty when the SDK found none. */
+    sourcePosition: string;
 }
 
 export interface Recording {

@@ -73,6 +73,7 @@ function installRecordingMocks({ project = "n8n-fleet", stack = "dev", preview =
             rawInputs: raw,
             inputs: reveal(raw),
             urn: "",
+            sourcePosition: req.getSourceposition() ? `${req.getSourceposition().getUri()}:${req.getSourceposition().getLine()}` : "",
         };
         resources.push(registration);
         return register(req, (error, response) => {
