@@ -3,6 +3,7 @@ import { loadStackFleet } from "./config";
 import { DockerHost } from "./components/dockerHost";
 import { ClientInstance } from "./components/clientInstance";
 import { withoutPromiseStackTraces } from "./components/stackTraces";
+import { loadAwsRegions } from "./components/rdsLoader";
 
 const fleet = loadStackFleet();
 
@@ -15,10 +16,14 @@ const instances = withoutPromiseStackTraces(() => {
             hosts.set(target.name, new DockerHost(target.name, { target, images: onTarget.flatMap((tenant) => Object.values(tenant.images)) }));
         }
     }
+    // One AWS provider per region with RDS tenants; @pulumi/aws is not even loaded without them.
+    const rdsRegions = fleet.tenants.flatMap((plan) => (plan.database.kind === "rds" ? [plan.database.aws.region] : []));
+    const aws = rdsRegions.length > 0 ? loadAwsRegions().awsProviders(rdsRegions) : new Map();
     return fleet.tenants.map((plan) => {
         const host = hosts.get(plan.target.name);
         if (!host) throw new Error(`internal: no Docker host for target ${plan.target.name}`);
-        return { id: plan.id, instance: new ClientInstance(plan.id, { plan, host, fleet: fleet.fleet }) };
+        const awsProvider = plan.database.kind === "rds" ? aws.get(plan.database.aws.region) : undefined;
+        return { id: plan.id, instance: new ClientInstance(plan.id, { plan, host, fleet: fleet.fleet, awsProvider }) };
     });
 });
 

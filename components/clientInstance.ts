@@ -2,11 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import type { TenantPlan } from "../fleet/plan";
-import { ContainerSpec, TenantNetwork, TenantSecrets, TenantVolume, envList } from "../fleet/containerSpec";
+import { ContainerSpec, TenantNetwork, TenantRuntime, TenantSecrets, TenantVolume, envList } from "../fleet/containerSpec";
+import { SERVICE_HOSTS } from "../fleet/names";
 import { tenantContainers } from "../fleet/containers";
 import { stableCpus } from "../fleet/dockerForms";
 import { containerLabels, volumeLabels, networkLabels } from "../fleet/labels";
 import type { DockerHost } from "./dockerHost";
+import { loadRdsDatabase } from "./rdsLoader";
 
 /** An empty list as no list at all: the provider stores an unset block, and `[]` would differ from it. */
 function absentIfEmpty<T>(list: T[]): T[] | undefined {
@@ -21,11 +23,14 @@ export interface ClientInstanceArgs {
     host: DockerHost;
     /** Label value that names the fleet, such as `n8n-fleet/dev`. */
     fleet: string;
+    /** The AWS provider of the target's region; required when the tenant's database is RDS. */
+    awsProvider?: pulumi.ProviderResource;
 }
 
 /** Container names of a tenant, as stack outputs. */
 export interface TenantContainers {
-    postgres: string;
+    /** Absent for an RDS tenant. */
+    postgres?: string;
     redis: string;
     main: string;
     workers: string[];
@@ -58,8 +63,10 @@ export class ClientInstance extends pulumi.ComponentResource {
         const secret = (suffix: string, length: number) =>
             pulumi.secret(new random.RandomPassword(`${name}-${suffix}`, { length, special: false }, keep).result);
         const encryptionKey = secret("encryption-key", 48);
+        const rds = plan.database.kind === "rds";
         const secrets: pulumi.Output<TenantSecrets> = pulumi.output({
-            postgresPassword: secret("postgres-password", 32),
+            // The PostgreSQL superuser, or RDS's master user: creates n8n's role, never given to n8n.
+            postgresPassword: secret(rds ? "rds-master-password" : "postgres-password", 32),
             databasePassword: secret("database-password", 32),
             redisPassword: secret("redis-password", 32),
             encryptionKey,
@@ -72,11 +79,26 @@ export class ClientInstance extends pulumi.ComponentResource {
         };
 
         const volume = (volumeName: string, role: TenantVolume) => new docker.Volume(volumeName, { name: volumeName, labels: volumeLabels(plan, role) }, keep);
-        const volumes: Record<TenantVolume, docker.Volume> = {
-            postgres: volume(names.volumes.postgres, "postgres"),
+        const volumes: Partial<Record<TenantVolume, docker.Volume>> = {
+            // An RDS tenant keeps its data in RDS: no PostgreSQL volume on the host.
+            postgres: rds ? undefined : volume(names.volumes.postgres, "postgres"),
             redis: volume(names.volumes.redis, "redis"),
             n8n: volume(names.volumes.n8n, "n8n"),
         };
+        const volumeName = (role: TenantVolume) => {
+            const found = volumes[role];
+            if (!found) throw new Error(`internal: a container of ${name} mounts the ${role} volume, which it does not have`);
+            return found.name;
+        };
+
+        let databaseHost: pulumi.Input<string> = SERVICE_HOSTS.postgres;
+        if (plan.database.kind === "rds") {
+            if (!args.awsProvider) throw new Error(`internal: RDS tenant ${name} was given no AWS provider`);
+            const { RdsDatabase } = loadRdsDatabase();
+            const database = new RdsDatabase(`${name}-rds`, { plan, database: plan.database, masterPassword: secrets.postgresPassword, fleet: args.fleet }, { parent: this, provider: args.awsProvider });
+            databaseHost = database.address;
+        }
+        const runtime: pulumi.Output<TenantRuntime> = pulumi.all([secrets, databaseHost]).apply(([s, host]) => ({ ...s, databaseHost: host }));
 
         const running = plan.status === "active";
         const declare = (spec: ContainerSpec, dependsOn: docker.Container[]) =>
@@ -85,11 +107,11 @@ export class ClientInstance extends pulumi.ComponentResource {
                 {
                     name: spec.name,
                     image: args.host.imageId(spec.image),
-                    envs: secrets.apply((s) => envList(spec.environment(s))),
+                    envs: runtime.apply((r) => envList(spec.environment(r))),
                     command: spec.command,
                     user: spec.user,
                     networksAdvanced: spec.networks.map(({ network, aliases }) => ({ name: networks[network].name, aliases })),
-                    volumes: absentIfEmpty(spec.volumes.map(({ volume: role, containerPath }) => ({ volumeName: volumes[role].name, containerPath }))),
+                    volumes: absentIfEmpty(spec.volumes.map(({ volume: role, containerPath }) => ({ volumeName: volumeName(role), containerPath }))),
                     uploads: absentIfEmpty(spec.files.map(({ path, content, mode }) => ({ file: path, content, permissions: mode }))),
                     ports: absentIfEmpty(spec.ports),
                     memory: spec.limits.memoryMb,
@@ -97,10 +119,13 @@ export class ClientInstance extends pulumi.ComponentResource {
                     cpus: stableCpus(spec.limits.cpus),
                     healthcheck: spec.healthcheck,
                     // A suspended tenant's containers exist but never start; its label forces their replacement both ways.
-                    restart: running ? "unless-stopped" : "no",
+                    restart: running && !spec.runsOnce ? "unless-stopped" : "no",
                     start: running,
-                    mustRun: running,
+                    mustRun: running && !spec.runsOnce,
                     wait: running && spec.waitForHealthy,
+                    // A one-shot is awaited to its end before what depends on it is created.
+                    attach: running && spec.runsOnce ? true : undefined,
+                    logs: running && spec.runsOnce ? true : undefined,
                     waitTimeout: 300,
                     destroyGraceSeconds: spec.stopGraceSeconds,
                     stopTimeout: spec.stopGraceSeconds,
@@ -134,7 +159,7 @@ export class ClientInstance extends pulumi.ComponentResource {
         this.port = pulumi.output(plan.port);
         this.target = pulumi.output(plan.target.name);
         this.containers = pulumi.output({
-            postgres: nameOf(names.containers.postgres),
+            postgres: rds ? undefined : nameOf(names.containers.postgres),
             redis: nameOf(names.containers.redis),
             main: nameOf(names.containers.main),
             workers: workerIndexes.map((index) => nameOf(names.worker(index))),

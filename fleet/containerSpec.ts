@@ -73,6 +73,14 @@ export function shellHealthcheck(script: string, startPeriodSeconds: number): He
     return healthcheck(["CMD-SHELL", script], { intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds, retries: 5 });
 }
 
+/**
+ * What a container's environment may need that exists only once resources do: the generated
+ * secrets, and where the tenant's PostgreSQL answers (the container's alias, or an RDS endpoint).
+ */
+export interface TenantRuntime extends TenantSecrets {
+    databaseHost: string;
+}
+
 /** The two networks of a tenant: `backend` is internal (no route out), `egress` reaches the internet. */
 export type TenantNetwork = "backend" | "egress";
 
@@ -80,7 +88,7 @@ export type TenantNetwork = "backend" | "egress";
 export type TenantVolume = "postgres" | "redis" | "n8n";
 
 /** What each container of a tenant is there for; also its `n8n-fleet.role` label. */
-export type ContainerRole = "postgres" | "redis" | "main" | "worker" | "runner";
+export type ContainerRole = "postgres" | "database-init" | "redis" | "main" | "worker" | "runner";
 
 /**
  * One container of a tenant, fully decided: the component turns it into a `docker.Container`
@@ -95,8 +103,8 @@ export interface ContainerSpec {
     limits: Limits;
     /** Arguments to the image's entrypoint. */
     command?: string[];
-    /** The environment, given the tenant's generated secrets. */
-    environment(secrets: TenantSecrets): Record<string, string>;
+    /** The environment, given the tenant's generated secrets and its database's address. */
+    environment(runtime: TenantRuntime): Record<string, string>;
     /** `uid:gid` or a user name of the image; the image's default user when absent. */
     user?: string;
     networks: { network: TenantNetwork; aliases: string[] }[];
@@ -105,7 +113,10 @@ export interface ContainerSpec {
     files: { path: string; content: string; mode: string }[];
     /** Host ports; only the editor is ever published. */
     ports: { internal: number; external: number; ip: string }[];
-    healthcheck: Healthcheck;
+    /** Absent for a container that runs once and exits. */
+    healthcheck?: Healthcheck;
+    /** Runs once to completion before what comes after is created, and never restarts. */
+    runsOnce?: boolean;
     /** Drop every Linux capability; only images whose entrypoint must change users as root keep them. */
     dropCapabilities: boolean;
     /**

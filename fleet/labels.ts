@@ -34,7 +34,7 @@ export function containerLabels(plan: TenantPlan, fleet: string, spec: Pick<Cont
         { label: LABELS.fleet, value: fleet },
         { label: LABELS.role, value: spec.role },
         { label: LABELS.status, value: plan.status },
-        { label: LABELS.healthcheck, value: createHash("sha256").update(JSON.stringify(spec.healthcheck)).digest("hex").slice(0, 12) },
+        { label: LABELS.healthcheck, value: createHash("sha256").update(JSON.stringify(spec.healthcheck ?? null)).digest("hex").slice(0, 12) },
         // Docker's local volumes cannot be capped; the budget is declared where monitoring can read it.
         { label: LABELS.diskBudget, value: String(plan.budget.diskGb) },
     ];

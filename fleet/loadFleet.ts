@@ -5,7 +5,7 @@
 import { Node as JsonNode, ParseError, getNodePath, parseTree, printParseErrorCode, getNodeValue } from "jsonc-parser";
 import { z } from "zod";
 import { FieldHints, JsonPath, Problem, issueToProblems, keysByOwner, lineAndColumn, locate, schemaKeys } from "./problems";
-import { BUILT_IN_DEFAULTS, MAX_WORKERS, TenantEntry, TenantSettings, defaultsSchema, tenantSchema, tenantsFileSchema } from "./tenantsSchema";
+import { BUILT_IN_DEFAULTS, MAX_WORKERS, TenantEntry, TenantSettings, defaultsSchema, rdsDatabaseSchema, tenantSchema, tenantsFileSchema } from "./tenantsSchema";
 import { TENANT_ID_MAX_LENGTH, collisionKey, tenantNames } from "./names";
 import { containerCount, minimumCpus, minimumMemoryMb } from "./sizing";
 import { isolationKeyReason } from "./reservedEnv";
@@ -33,8 +33,14 @@ const HINTS: FieldHints = {
     diskGb: "write the disk budget in GiB as a positive number, such as 10",
     timezone: 'use an IANA time zone such as "Europe/Berlin" or "UTC"',
     status: 'use "active" or "suspended"',
-    database: 'write { "kind": "container" }',
-    kind: 'use "container", the only database kind this version supports',
+    database: 'write { "kind": "container" } or { "kind": "rds" }',
+    kind: 'use "container" (a PostgreSQL container of the tenant\'s own) or "rds" (managed AWS RDS, on a target with aws settings)',
+    instanceClass: 'write an RDS instance class such as "db.t4g.small"',
+    allocatedStorageGb: "write whole GiB from 20 to 65536",
+    maxAllocatedStorageGb: "write whole GiB from 20 to 65536, at least allocatedStorageGb",
+    engineVersion: 'write a PostgreSQL major version, "16", "17" or "18", or an exact minor such as "17.6"',
+    multiAz: "write true or false",
+    backupRetentionDays: "write whole days from 7 to 35",
     env: 'write an object of "NAME": "value" pairs, values as strings',
 };
 
@@ -43,7 +49,7 @@ const allowedKeys = keysByOwner(
         tenants: schemaKeys(tenantSchema),
         defaults: schemaKeys(defaultsSchema),
         resources: schemaKeys(defaultsSchema.shape.resources.unwrap()),
-        database: ["kind"],
+        database: schemaKeys(rdsDatabaseSchema),
     },
     schemaKeys(tenantsFileSchema),
 );
@@ -177,7 +183,7 @@ export function loadFleet(source: FleetSource): FleetResult {
         if (entry) candidates.push({ index, entry, settings: resolveSettings(entry, defaults, source.defaultTarget) });
     });
 
-    const placed = candidates.filter((candidate) => checkTarget(candidate, defaults, source, at));
+    const placed = candidates.filter((candidate) => checkTarget(candidate, defaults, source, at) && checkDatabase(candidate, defaults, source, at));
     candidates.forEach((candidate) => checkBudget(candidate, defaults, at));
     checkPortsAndUrls(placed, source, at);
     checkCapacity(placed, source, at);
@@ -241,24 +247,48 @@ function checkTarget({ index, entry, settings }: Candidate, defaults: TenantSett
     return true;
 }
 
+/** An RDS database needs its target's AWS settings, and a storage ceiling no lower than its start. */
+function checkDatabase({ index, entry, settings }: Candidate, defaults: TenantSettings, source: FleetSource, at: Report): boolean {
+    const database = settings.database;
+    if (database.kind !== "rds") return true;
+    const target = source.targets.get(settings.target ?? "");
+    const path = origin(index, entry, defaults, "database", "kind");
+    let ok = true;
+    if (target && !target.aws) {
+        at(
+            path,
+            `tenant "${entry.id}" has an RDS database, but its target "${target.name}" has no aws settings. Fix: add aws { region, vpcId, subnetIds, hostSecurityGroupId } under n8n-fleet:targets.${target.name} in ${source.stackFile}, or use { "kind": "container" }.`,
+        );
+        ok = false;
+    }
+    if (database.allocatedStorageGb !== undefined && database.maxAllocatedStorageGb !== undefined && database.maxAllocatedStorageGb < database.allocatedStorageGb) {
+        at(
+            origin(index, entry, defaults, "database", "maxAllocatedStorageGb"),
+            `maxAllocatedStorageGb ${database.maxAllocatedStorageGb} is below allocatedStorageGb ${database.allocatedStorageGb}. Fix: raise maxAllocatedStorageGb to ${database.allocatedStorageGb} or more.`,
+        );
+        ok = false;
+    }
+    return ok;
+}
+
 function gb(mb: number): string {
     return `${Math.ceil((mb / MIB_PER_GIB) * 100) / 100} GB`;
 }
 
 function checkBudget({ index, entry, settings }: Candidate, defaults: TenantSettings, at: Report): void {
     const budget = budgetOf(settings);
-    const needed = minimumMemoryMb(settings.workers);
+    const needed = minimumMemoryMb(settings.workers, settings.database.kind);
     if (budget.memoryMb < needed) {
         at(
             origin(index, entry, defaults, "resources", "memoryGb"),
             `tenant "${entry.id}" has ${gb(budget.memoryMb)} of memory, but n8n 2.x main and ${settings.workers} worker(s) with their task runners, PostgreSQL and Redis need at least ${gb(needed)} to start. Fix: raise resources.memoryGb to ${gb(needed).replace(" GB", "")} or more, or lower "workers".`,
         );
     }
-    const neededCpus = minimumCpus(settings.workers);
+    const neededCpus = minimumCpus(settings.workers, settings.database.kind);
     if (budget.cpus < neededCpus) {
         at(
             origin(index, entry, defaults, "resources", "cpus"),
-            `tenant "${entry.id}" has ${budget.cpus} CPU, but its ${containerCount(settings.workers)} containers need at least ${neededCpus} CPU (0.1 each at least). Fix: raise resources.cpus to ${neededCpus} or more, or lower "workers".`,
+            `tenant "${entry.id}" has ${budget.cpus} CPU, but its ${containerCount(settings.workers, settings.database.kind)} containers need at least ${neededCpus} CPU (0.1 each at least). Fix: raise resources.cpus to ${neededCpus} or more, or lower "workers".`,
         );
     }
     if (budget.diskGb < MIN_DISK_GB) {

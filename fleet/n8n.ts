@@ -3,7 +3,8 @@
  * commands and health checks of those processes.
  */
 import type { TenantPlan } from "./plan";
-import { ContainerSpec, Healthcheck, PORTS, TenantSecrets, httpHealthcheck } from "./containerSpec";
+import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, httpHealthcheck } from "./containerSpec";
+import { rdsCaBundle } from "./rds";
 import { SERVICE_HOSTS } from "./names";
 
 /**
@@ -19,7 +20,7 @@ export const N8N_UID = "1000:1000";
 
 export function n8nEnvironment(
     plan: TenantPlan,
-    secrets: Pick<TenantSecrets, "databasePassword" | "redisPassword" | "encryptionKey" | "runnerToken">,
+    secrets: Pick<TenantRuntime, "databaseHost" | "databasePassword" | "redisPassword" | "encryptionKey" | "runnerToken">,
 ): Record<string, string> {
     const url = new URL(plan.url);
     return {
@@ -27,11 +28,15 @@ export function n8nEnvironment(
 
         // Its own PostgreSQL, with the least-privilege role.
         DB_TYPE: "postgresdb",
-        DB_POSTGRESDB_HOST: SERVICE_HOSTS.postgres,
+        DB_POSTGRESDB_HOST: secrets.databaseHost,
         DB_POSTGRESDB_PORT: String(PORTS.postgres),
         DB_POSTGRESDB_DATABASE: plan.names.database,
         DB_POSTGRESDB_USER: plan.names.databaseUser,
         DB_POSTGRESDB_PASSWORD: secrets.databasePassword,
+        // RDS forces TLS; its certificate authority is not in Node's store, so verify against the bundle n8n-fleet ships.
+        ...(plan.database.kind === "rds"
+            ? { DB_POSTGRESDB_SSL_ENABLED: "true", DB_POSTGRESDB_SSL_CA_FILE: rdsCaBundle().path, DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED: "true" }
+            : {}),
 
         // Queue mode on its own Redis; manual runs go to workers too, so the main needs no runner.
         EXECUTIONS_MODE: "queue",
@@ -80,7 +85,7 @@ function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environmen
         environment: (secrets) => n8nEnvironment(plan, secrets),
         user: N8N_UID,
         volumes: [{ volume: "n8n", containerPath: N8N_USER_FOLDER }],
-        files: [],
+        files: plan.database.kind === "rds" ? [rdsCaBundle()] : [],
         healthcheck: n8nHealthcheck(),
         dropCapabilities: true,
         stopGraceSeconds: N8N_STOP_GRACE_SECONDS,
@@ -101,8 +106,13 @@ export function mainContainer(plan: TenantPlan): ContainerSpec {
             { network: "egress", aliases: [] },
         ],
         ports: [{ internal: PORTS.n8n, external: plan.port, ip: plan.target.publishAddress }],
-        after: [plan.names.containers.postgres, plan.names.containers.redis],
+        after: [databaseContainer(plan), plan.names.containers.redis],
     };
+}
+
+/** The container that must be done before n8n starts: the tenant's PostgreSQL, or the one-shot that prepares its RDS database. */
+function databaseContainer(plan: TenantPlan): string {
+    return plan.database.kind === "rds" ? plan.names.databaseInit : plan.names.containers.postgres;
 }
 
 /** Queue worker `index` (1-based). Created once the main is healthy, as n8n-hosting's compose file does: the main has migrated the database by then. */
@@ -118,7 +128,7 @@ export function workerContainer(plan: TenantPlan, index: number): ContainerSpec 
             { network: "egress", aliases: [] },
         ],
         ports: [],
-        after: [plan.names.containers.postgres, plan.names.containers.redis, plan.names.containers.main],
+        after: [databaseContainer(plan), plan.names.containers.redis, plan.names.containers.main],
     };
 }
 

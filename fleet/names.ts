@@ -24,6 +24,8 @@ export interface TenantNames {
     networks: { backend: string; egress: string };
     volumes: { postgres: string; redis: string; n8n: string };
     containers: { postgres: string; redis: string; main: string };
+    /** One-shot container that creates the database and n8n's role on an RDS instance. */
+    databaseInit: string;
     /** Container of queue worker `index` (1-based). */
     worker(index: number): string;
     /** Container of the task-runner sidecar of queue worker `index`. */
@@ -53,6 +55,7 @@ export function tenantNames(tenantId: string): TenantNames {
             redis: `${tenantId}-redis`,
             main: `${tenantId}-n8n`,
         },
+        databaseInit: `${tenantId}-database-init`,
         worker: (index) => `${tenantId}-n8n-worker-${index}`,
         runner: (index) => `${tenantId}-n8n-worker-${index}-runner`,
         workerHost: (index) => `n8n-worker-${index}`,

@@ -3,6 +3,7 @@
  * Components only declare resources from it; nothing downstream re-reads tenants.json.
  */
 import { BUILT_IN_DEFAULTS, DatabaseSpec, TenantEntry, TenantSettings } from "./tenantsSchema";
+import { DatabasePlan, planRds } from "./rds";
 import { TenantNames, tenantNames } from "./names";
 import { TenantSizing, sizeTenant } from "./sizing";
 import { TenantImages, PINNED, tenantImages } from "./versions";
@@ -30,7 +31,8 @@ export interface TenantPlan {
     sizing: TenantSizing;
     timezone: string;
     status: "active" | "suspended";
-    database: DatabaseSpec;
+    /** Its own PostgreSQL container, or its own RDS instance with every setting decided. */
+    database: DatabasePlan;
     /** Extra n8n environment variables, already checked against the reserved ones. */
     env: Readonly<Record<string, string>>;
     names: TenantNames;
@@ -81,6 +83,13 @@ export function tenantUrl(entry: Pick<TenantEntry, "url" | "port">, target: Pick
     return new URL(entry.url ?? `http://${target.publicHost}:${entry.port}/`).href;
 }
 
+/** Callers validate first: an RDS tenant's target has its `aws` settings. */
+function planDatabase(tenantId: string, database: DatabaseSpec, target: Target): DatabasePlan {
+    if (database.kind === "container") return database;
+    if (!target.aws) throw new Error(`internal: RDS tenant ${tenantId} on target ${target.name} without aws settings passed validation`);
+    return planRds(tenantId, database, target.aws);
+}
+
 export function planTenant(entry: TenantEntry, settings: ResolvedSettings, target: Target): TenantPlan {
     const budget = budgetOf(settings);
     return {
@@ -93,10 +102,10 @@ export function planTenant(entry: TenantEntry, settings: ResolvedSettings, targe
         workers: settings.workers,
         concurrency: settings.concurrency,
         budget,
-        sizing: sizeTenant(budget, settings.workers),
+        sizing: sizeTenant(budget, settings.workers, settings.database.kind),
         timezone: settings.timezone,
         status: settings.status,
-        database: settings.database,
+        database: planDatabase(entry.id, settings.database, target),
         env: settings.env,
         names: tenantNames(entry.id),
     };

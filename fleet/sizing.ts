@@ -16,7 +16,14 @@ export interface Limits {
     cpus: number;
 }
 
+/** Where a tenant's PostgreSQL runs: decides what the sizing gives the database side. */
+export type DatabaseKind = "container" | "rds";
+
 export interface TenantSizing {
+    /**
+     * The PostgreSQL container; for an RDS tenant, the one-shot container that prepares its
+     * database (PostgreSQL itself runs outside the host's budget).
+     */
     postgres: Limits & {
         /** `shared_buffers`: a quarter of PostgreSQL's memory, the usual starting point. */
         sharedBuffersMb: number;
@@ -41,6 +48,8 @@ export interface TenantSizing {
  */
 export const MEMORY_FLOOR_MB = {
     postgres: 256,
+    /** psql, once, for an RDS tenant. */
+    databaseInit: 64,
     redis: 64,
     n8n: 640,
     runner: 192,
@@ -49,6 +58,7 @@ export const MEMORY_FLOOR_MB = {
 /** Relative CPU weights: n8n processes do the work, PostgreSQL serves them, Redis only queues. */
 const CPU_WEIGHT = {
     postgres: 2,
+    databaseInit: 0,
     redis: 1,
     n8n: 4,
     runner: 2,
@@ -64,27 +74,26 @@ export const MIN_CPUS_PER_CONTAINER = 0.1;
 /** Below this a tenant's n8n answers too slowly to be usable; more a sanity bound than a measurement. */
 export const MIN_TENANT_CPUS = 0.5;
 
-function containerCounts(workers: number) {
-    return { postgres: 1, redis: 1, n8n: 1 + workers, runner: workers };
+type Process = keyof typeof MEMORY_FLOOR_MB;
+
+function containerCounts(workers: number, database: DatabaseKind): Record<Process, number> {
+    return { postgres: database === "container" ? 1 : 0, databaseInit: database === "rds" ? 1 : 0, redis: 1, n8n: 1 + workers, runner: workers };
 }
 
-/** Containers of a tenant with this many workers: PostgreSQL, Redis, main, and a worker and a runner per worker. */
-export function containerCount(workers: number): number {
-    return Object.values(containerCounts(workers)).reduce((sum, n) => sum + n, 0);
+/** Containers of a tenant with this many workers: the database side, Redis, main, and a worker and a runner per worker. */
+export function containerCount(workers: number, database: DatabaseKind = "container"): number {
+    return Object.values(containerCounts(workers, database)).reduce((sum, n) => sum + n, 0);
 }
 
 /** CPU below which a tenant with this many workers is refused. */
-export function minimumCpus(workers: number): number {
-    return Math.max(MIN_TENANT_CPUS, Math.round(containerCount(workers) * MIN_CPUS_PER_CONTAINER * 100) / 100);
+export function minimumCpus(workers: number, database: DatabaseKind = "container"): number {
+    return Math.max(MIN_TENANT_CPUS, Math.round(containerCount(workers, database) * MIN_CPUS_PER_CONTAINER * 100) / 100);
 }
 
 /** Memory, in MiB, below which a tenant with this many workers cannot start. */
-export function minimumMemoryMb(workers: number): number {
-    const counts = containerCounts(workers);
-    return (Object.keys(MEMORY_FLOOR_MB) as (keyof typeof MEMORY_FLOOR_MB)[]).reduce(
-        (sum, kind) => sum + MEMORY_FLOOR_MB[kind] * counts[kind],
-        0,
-    );
+export function minimumMemoryMb(workers: number, database: DatabaseKind = "container"): number {
+    const counts = containerCounts(workers, database);
+    return (Object.keys(MEMORY_FLOOR_MB) as Process[]).reduce((sum, kind) => sum + MEMORY_FLOOR_MB[kind] * counts[kind], 0);
 }
 
 /**
@@ -92,23 +101,21 @@ export function minimumMemoryMb(workers: number): number {
  * every container gets, weight (CPU), rounding down, so the sum stays within the budget. Callers
  * validate first: the budget must cover the floors.
  */
-export function sizeTenant(budget: Budget, workers: number): TenantSizing {
-    const memoryScale = budget.memoryMb / minimumMemoryMb(workers);
-    const memory = (kind: keyof typeof MEMORY_FLOOR_MB) => Math.floor(MEMORY_FLOOR_MB[kind] * memoryScale);
+export function sizeTenant(budget: Budget, workers: number, database: DatabaseKind = "container"): TenantSizing {
+    const memoryScale = budget.memoryMb / minimumMemoryMb(workers, database);
+    const memory = (kind: Process) => Math.floor(MEMORY_FLOOR_MB[kind] * memoryScale);
 
-    const counts = containerCounts(workers);
-    const totalWeight = (Object.keys(CPU_WEIGHT) as (keyof typeof CPU_WEIGHT)[]).reduce(
-        (sum, kind) => sum + CPU_WEIGHT[kind] * counts[kind],
-        0,
-    );
-    const spare = Math.max(0, budget.cpus - containerCount(workers) * MIN_CPUS_PER_CONTAINER);
-    const cpus = (kind: keyof typeof CPU_WEIGHT) => Number(stableCpus(MIN_CPUS_PER_CONTAINER + (spare * CPU_WEIGHT[kind]) / totalWeight));
+    const counts = containerCounts(workers, database);
+    const totalWeight = (Object.keys(CPU_WEIGHT) as Process[]).reduce((sum, kind) => sum + CPU_WEIGHT[kind] * counts[kind], 0);
+    const spare = Math.max(0, budget.cpus - containerCount(workers, database) * MIN_CPUS_PER_CONTAINER);
+    const cpus = (kind: Process) => Number(stableCpus(MIN_CPUS_PER_CONTAINER + (spare * CPU_WEIGHT[kind]) / totalWeight));
 
     const n8n: Limits = { memoryMb: memory("n8n"), cpus: cpus("n8n") };
-    const postgresMemory = memory("postgres");
+    const databaseSide: Process = database === "container" ? "postgres" : "databaseInit";
+    const postgresMemory = memory(databaseSide);
     const redisMemory = memory("redis");
     return {
-        postgres: { memoryMb: postgresMemory, cpus: cpus("postgres"), sharedBuffersMb: Math.floor(postgresMemory / 4) },
+        postgres: { memoryMb: postgresMemory, cpus: cpus(databaseSide), sharedBuffersMb: Math.floor(postgresMemory / 4) },
         redis: { memoryMb: redisMemory, cpus: cpus("redis"), maxMemoryMb: Math.floor(redisMemory * 0.75) },
         main: n8n,
         worker: n8n,

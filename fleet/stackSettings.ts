@@ -3,7 +3,7 @@
  * way as tenants.json. `config.ts` feeds it from Pulumi; `npm run validate` from the YAML file.
  */
 import { FieldHints, Problem, issueToProblems, keysByOwner, schemaKeys } from "./problems";
-import { Target, Targets, targetSchema, targetsSchema } from "./targets";
+import { Target, Targets, awsTargetSchema, targetSchema, targetsSchema } from "./targets";
 
 export const CONFIG_NAMESPACE = "n8n-fleet";
 
@@ -31,11 +31,16 @@ const HINTS: FieldHints = {
     memoryGb: "write the host's memory in GiB, such as 32",
     diskGb: "write the disk for volumes in GiB, such as 500",
     overcommit: "write { cpu: 1, memory: 1 }",
-    region: "write a region label such as eu-west",
+    region: "write a region label such as eu-west; in an aws block, an AWS region name such as eu-west-1",
+    aws: "write { region, vpcId, subnetIds, hostSecurityGroupId } for RDS tenants on this host",
+    vpcId: "write a VPC id such as vpc-0a1b2c3d4e5f67890",
+    subnetIds: "list the subnet ids for the database subnet groups, in at least two availability zones, such as [subnet-0a1b2c3d4e5f67890, subnet-0b1c2d3e4f5a67891]",
+    hostSecurityGroupId: "write the Docker host's security group id, such as sg-0a1b2c3d4e5f67890",
+    hostCidrs: "list the Docker host's addresses as IPv4 ranges, such as [10.0.1.17/32]",
 };
 
 const allowedKeys = keysByOwner(
-    { capacity: schemaKeys(targetSchema.shape.capacity), overcommit: schemaKeys(targetSchema.shape.overcommit.unwrap()) },
+    { capacity: schemaKeys(targetSchema.shape.capacity), overcommit: schemaKeys(targetSchema.shape.overcommit.unwrap()), aws: schemaKeys(awsTargetSchema) },
     schemaKeys(targetSchema),
 );
 

@@ -2,6 +2,42 @@
  * Targets: the Docker hosts a stack deploys to, declared in the stack config (`n8n-fleet:targets`).
  */
 import { z } from "zod";
+import { AWS_REGIONS } from "./awsRegions";
+
+/**
+ * What a Docker host needs for tenants whose PostgreSQL is managed RDS: the region and network the
+ * databases live in, and what identifies this host's traffic to them.
+ */
+export const awsTargetSchema = z
+    .strictObject({
+        region: z
+            .string()
+            .refine((region) => AWS_REGIONS.includes(region), { error: (issue) => `${JSON.stringify(issue.input)} is not an AWS region name. Fix: use one such as us-east-1, eu-west-1 or ap-southeast-1` })
+            .meta({ description: "AWS region of the tenants' RDS instances, such as eu-west-1." }),
+        vpcId: z
+            .string()
+            .regex(/^vpc-[0-9a-f]{8,17}$/, { error: "write a VPC id such as vpc-0a1b2c3d4e5f67890" })
+            .meta({ description: "VPC the RDS instances and their security groups live in." }),
+        subnetIds: z
+            .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "write a subnet id such as subnet-0a1b2c3d4e5f67890" }))
+            .min(2, { error: "an RDS subnet group needs subnets in at least two availability zones. Fix: list two or more subnet ids" })
+            .meta({ description: "Subnets for the database subnet groups, in at least two availability zones." }),
+        hostSecurityGroupId: z
+            .string()
+            .regex(/^sg-[0-9a-f]{8,17}$/, { error: "write a security group id such as sg-0a1b2c3d4e5f67890" })
+            .optional()
+            .meta({ description: "Security group of this Docker host: only its traffic may reach the tenants' databases." }),
+        hostCidrs: z
+            .array(z.cidrv4({ error: "write an IPv4 range such as 10.0.1.17/32" }))
+            .min(1)
+            .optional()
+            .meta({ description: "Addresses of this Docker host, when it has no security group (for example a host outside the VPC)." }),
+    })
+    .refine((aws) => aws.hostSecurityGroupId !== undefined || aws.hostCidrs !== undefined, {
+        error: "says nothing of how this host reaches the databases. Fix: add hostSecurityGroupId (the host's security group) or hostCidrs (its addresses); databases admit nothing else",
+    });
+
+export type AwsTarget = z.infer<typeof awsTargetSchema>;
 
 export const targetSchema = z.strictObject({
     dockerHost: z
@@ -21,6 +57,7 @@ export const targetSchema = z.strictObject({
         .optional()
         .meta({ description: "Extra ssh options for ssh:// hosts, such as [\"-i\", \"~/.ssh/fleet\"]." }),
     region: z.string().min(1).optional().meta({ description: "Free-form region label, shown in outputs." }),
+    aws: awsTargetSchema.optional().meta({ description: "AWS settings for tenants on this host whose database is managed RDS." }),
     capacity: z.strictObject({
         cpus: z.number().positive({ error: "write the host's CPU cores as a positive number, such as 16" }),
         memoryGb: z.number().positive({ error: "write the host's memory in GiB as a positive number, such as 32" }),

@@ -36,11 +36,40 @@ const resources = z
     .partial()
     .meta({ description: "The tenant's budget; fields left out come from `defaults.resources`, then the built-in defaults." });
 
+/** What an RDS tenant gets when its `database` says no more than `{ "kind": "rds" }`. */
+export const RDS_DEFAULTS = {
+    instanceClass: "db.t4g.small",
+    allocatedStorageGb: 20,
+    maxAllocatedStorageGb: 100,
+    engineVersion: "17",
+    multiAz: false,
+    backupRetentionDays: 7,
+} as const;
+
+export const rdsDatabaseSchema = z.strictObject({
+    kind: z.literal("rds").meta({ description: "A managed AWS RDS PostgreSQL instance of the tenant's own, in its target's AWS region." }),
+    instanceClass: z
+        .string()
+        .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/)
+        .optional()
+        .meta({ description: `RDS instance class. Default \`${RDS_DEFAULTS.instanceClass}\`.` }),
+    allocatedStorageGb: z.int().min(20).max(65536).optional().meta({ description: `Storage at creation, GiB (gp3, at least 20). Default ${RDS_DEFAULTS.allocatedStorageGb}.` }),
+    maxAllocatedStorageGb: z.int().min(20).max(65536).optional().meta({ description: `Storage autoscaling ceiling, GiB. Default ${RDS_DEFAULTS.maxAllocatedStorageGb}.` }),
+    engineVersion: z
+        .string()
+        .regex(/^1[6-8](\.\d+)?$/)
+        .optional()
+        .meta({ description: `PostgreSQL major version (16, 17 or 18) or an exact minor such as 17.6. Default \`${RDS_DEFAULTS.engineVersion}\`.` }),
+    multiAz: z.boolean().optional().meta({ description: "A standby in a second availability zone. Default false." }),
+    backupRetentionDays: z.int().min(7).max(35).optional().meta({ description: `Days of automated backups, 7 to 35. Default ${RDS_DEFAULTS.backupRetentionDays}.` }),
+});
+
 const database = z
     .discriminatedUnion("kind", [
         z.strictObject({
             kind: z.literal("container").meta({ description: "A PostgreSQL container of the tenant's own, on its internal network." }),
         }),
+        rdsDatabaseSchema,
     ])
     .meta({ description: 'Where the tenant\'s PostgreSQL runs. Default `{ "kind": "container" }`.' });
 
@@ -109,6 +138,7 @@ export type TenantsFile = z.infer<typeof tenantsFileSchema>;
 export type TenantEntry = z.infer<typeof tenantSchema>;
 export type TenantSettings = NonNullable<TenantsFile["defaults"]>;
 export type DatabaseSpec = z.infer<typeof database>;
+export type RdsDatabaseEntry = z.infer<typeof rdsDatabaseSchema>;
 
 /** The text of tenants.schema.json, for editors and GitHub. */
 export function renderTenantsJsonSchema(): string {

@@ -1,52 +1,75 @@
 /**
- * `npm run validate -- [tenants.json] [--stack dev]`: checks a tenants file against a stack's
- * targets exactly as `pulumi preview` would, without the Pulumi CLI. Exit 0 with a capacity
- * summary, or exit 1 with every problem.
+ * `npm run validate -- [tenants-file] [--stack <stack>] [--dir <folder>]`: checks tenants files
+ * against their stacks' targets exactly as `pulumi preview` would, without the Pulumi CLI.
+ * Without a file or --stack, every stack of the folder is checked, and then what only shows
+ * across them: a tenant in two stacks, a Docker host in two stacks, a host port used twice on a
+ * host. Exit 0 with a capacity summary per stack, or exit 1 with every problem.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import Table from "cli-table3";
 import type { RawStackSettings } from "../fleet/stackSettings";
-import { loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stackFleet";
+import { StackFleetResult, loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stackFleet";
+import { stacksFromFileNames } from "../fleet/stacks";
+import { StackFleet, crossStackProblems } from "../fleet/multiStack";
 import { capacityUsage } from "../fleet/capacity";
 import { Problem, formatProblems } from "../fleet/problems";
 import { fail, parseCommandLine } from "./cli";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 
-const USAGE = "usage: npm run validate -- [tenants-file] [--stack <stack>]   (default: the stack's own tenants file, stack dev)";
+const USAGE = [
+    "usage: npm run validate -- [tenants-file] [--stack <stack>] [--dir <folder>]",
+    "  no file and no --stack: every Pulumi.<stack>.yaml of the folder (default: the project), checked together",
+    "  --stack: that stack with its own tenants file; a tenants file: that file against --stack (default dev)",
+].join("\n");
 
 function reportProblems(problems: readonly Problem[]): never {
     fail(`${formatProblems(problems)}\n\n${problems.length} problem(s); nothing would be deployed.`);
 }
 
-function readStackSettings(stack: string): RawStackSettings {
-    const file = stackFileName(stack);
-    const path = join(PROJECT_ROOT, file);
-    if (!existsSync(path)) reportProblems([{ file, path: [], message: `there is no stack "${stack}". Fix: pass --stack with one of the Pulumi.<stack>.yaml files of the project.` }]);
+function readStackSettings(dir: string, stack: string, userDir: string): RawStackSettings {
+    const path = join(dir, stackFileName(stack));
+    const file = relative(userDir, path) || path;
+    if (!existsSync(path)) reportProblems([{ file, path: [], message: `there is no stack "${stack}". Fix: pass --stack with one of the Pulumi.<stack>.yaml files of ${relative(userDir, dir) || "."}.` }]);
     const settings = stackSettingsFromYaml(readFileSync(path, "utf8"), file);
     if (!settings.ok) reportProblems(settings.problems);
     return settings.raw;
 }
 
-function main(): void {
-    const { values, positionals } = parseCommandLine({ allowPositionals: true, options: { stack: { type: "string", short: "s", default: "dev" } } }, USAGE);
-    if (positionals.length > 1) fail(`expected at most one tenants file, got: ${positionals.join(" ")}\n${USAGE}`, 2);
+interface Checked {
+    stack: string;
+    result: StackFleetResult;
+    /** The tenants file as shown, and its text. */
+    tenantsFile: string;
+    tenantsText: string;
+}
 
-    const raw = readStackSettings(values.stack);
-    const userDir = process.env.INIT_CWD ?? process.cwd();
+/** One stack: its settings, then its tenants file (`file` if given, relative to the user; else the stack's own, relative to the folder). */
+function checkStack(dir: string, stack: string, userDir: string, file?: string): Checked {
+    const raw = readStackSettings(dir, stack, userDir);
+    let tenantsFile = "";
+    let tenantsText = "";
     const result = loadFleetForStack({
-        stack: values.stack,
+        stack,
         raw,
-        // A path on the command line is relative to where the user is; the stack's is relative to the project.
-        readTenants: (tenantsFile) => {
-            const path = positionals[0] !== undefined ? resolve(userDir, positionals[0]) : resolve(PROJECT_ROOT, tenantsFile);
-            return readTenantsFile(path, relative(userDir, path) || path);
+        readTenants: (stackTenantsFile) => {
+            const path = file !== undefined ? resolve(userDir, file) : resolve(dir, stackTenantsFile);
+            const read = readTenantsFile(path, relative(userDir, path) || path);
+            tenantsFile = read.file;
+            if ("text" in read) tenantsText = read.text;
+            return read;
         },
     });
-    if (!result.ok) reportProblems(result.problems);
+    // Messages about the stack file name it as the user sees it.
+    const stackFile = relative(userDir, join(dir, stackFileName(stack))) || stackFileName(stack);
+    if (!result.ok) return { stack, tenantsFile, tenantsText, result: { ok: false, problems: result.problems.map((p) => (p.file === stackFileName(stack) ? { ...p, file: stackFile } : p)) } };
+    return { stack, tenantsFile, tenantsText, result };
+}
 
-    const { tenants, settings } = result;
+function summary(checked: Checked): string {
+    if (!checked.result.ok) return "";
+    const { tenants, settings } = checked.result;
     const table = new Table({ head: ["target", "tenants", "CPU", "memory GB", "disk GB", "ports"], style: { head: [], border: [] } });
     for (const row of capacityUsage(tenants.map((t) => ({ id: t.id, target: t.target.name, budget: t.budget })), settings.targets)) {
         const ports = tenants.filter((t) => t.target.name === row.target.name).map((t) => t.port);
@@ -59,8 +82,34 @@ function main(): void {
             ports.join(", "),
         ]);
     }
-    const shown = positionals[0] ?? settings.tenantsFile;
-    process.stdout.write(`${shown} is valid for stack ${values.stack}: ${tenants.length} tenant(s).\n${table.toString()}\n`);
+    return `${checked.tenantsFile} is valid for stack ${checked.stack}: ${tenants.length} tenant(s).\n${table.toString()}\n`;
+}
+
+function main(): void {
+    const { values, positionals } = parseCommandLine({ allowPositionals: true, options: { stack: { type: "string", short: "s" }, dir: { type: "string" } } }, USAGE);
+    if (positionals.length > 1) fail(`expected at most one tenants file, got: ${positionals.join(" ")}\n${USAGE}`, 2);
+    const userDir = process.env.INIT_CWD ?? process.cwd();
+    const dir = values.dir === undefined ? PROJECT_ROOT : resolve(userDir, values.dir);
+
+    if (positionals[0] !== undefined || values.stack !== undefined) {
+        const checked = checkStack(dir, values.stack ?? "dev", userDir, positionals[0]);
+        if (!checked.result.ok) reportProblems(checked.result.problems);
+        process.stdout.write(summary(checked));
+        return;
+    }
+
+    const listed = stacksFromFileNames(existsSync(dir) ? readdirSync(dir) : []);
+    if (!listed.ok) fail(listed.error);
+    if (listed.stacks.length === 0) fail(`${relative(userDir, dir) || "."} holds no Pulumi.<stack>.yaml file. Fix: run it in the project, or pass --dir with the folder of the stack files.`);
+    const checked = listed.stacks.map((stack) => checkStack(dir, stack, userDir));
+    const problems = checked.flatMap((c) => (c.result.ok ? [] : c.result.problems));
+    if (problems.length > 0) reportProblems(problems);
+    const fleets: StackFleet[] = checked.flatMap((c) =>
+        c.result.ok ? [{ stack: c.stack, stackFile: relative(userDir, join(dir, stackFileName(c.stack))), tenantsFile: c.tenantsFile, tenantsText: c.tenantsText, tenants: c.result.tenants }] : [],
+    );
+    const across = crossStackProblems(fleets);
+    if (across.length > 0) reportProblems(across);
+    process.stdout.write(`${checked.map(summary).join("\n")}${checked.length > 1 ? `\n${checked.length} stacks checked together: no tenant, Docker host or host port is used by two of them.\n` : ""}`);
 }
 
 main();

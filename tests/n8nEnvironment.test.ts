@@ -5,7 +5,7 @@ import { reservedEnvReason } from "../fleet/reservedEnv";
 import type { TenantPlan } from "../fleet/plan";
 import { LOCAL_TARGETS, planOf, targetsOf } from "./harness/plans";
 
-const SECRETS = { databasePassword: "db-pw", redisPassword: "redis-pw", encryptionKey: "the-key", runnerToken: "the-token" };
+const SECRETS = { databaseHost: "postgres", databasePassword: "db-pw", redisPassword: "redis-pw", encryptionKey: "the-key", runnerToken: "the-token" };
 
 const HOST = targetsOf({ local: { ...LOCAL_TARGETS.local, publicHost: "host.example.com" } });
 

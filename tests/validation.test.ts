@@ -230,14 +230,14 @@ describe("broken files", () => {
     test("workers, concurrency, status, time zone, URL and database kind are checked", () => {
         assertReports(
             problemsOf({
-                tenants: [{ id: "a", port: 5701, workers: 0, concurrency: 0, status: "paused", timezone: "europe/berlin", url: "ftp://a.example.com", database: { kind: "rds" } }],
+                tenants: [{ id: "a", port: 5701, workers: 0, concurrency: 0, status: "paused", timezone: "europe/berlin", url: "ftp://a.example.com", database: { kind: "mysql" } }],
             }),
             /tenants\[0\]\.workers: 0 is below 1/,
             /tenants\[0\]\.concurrency: 0 is below 1/,
             /tenants\[0\]\.status: "paused" is not one of "active", "suspended"/,
             /tenants\[0\]\.timezone: "europe\/berlin" is not an IANA time zone/,
             /tenants\[0\]\.url: "ftp:\/\/a\.example\.com" is not valid\. Fix: write the full public address with http:\/\/ or https:\/\//,
-            /tenants\[0\]\.database\.kind: "rds" is not a supported kind/,
+            /tenants\[0\]\.database\.kind: "mysql" is not a supported kind\. Fix: use "container" .* or "rds"/,
         );
     });
 

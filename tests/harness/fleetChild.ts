@@ -9,6 +9,12 @@ import type { Registration } from "./recordingMocks";
 // A program that throws rejects several of the SDK's promises; the first one is the outcome.
 process.on("unhandledRejection", () => undefined);
 
+/** The @pulumi packages this process loaded: what `pulumi up` would load for the same fleet. */
+function loadedPulumiPackages(): string[] {
+    const names = Object.keys(require.cache).flatMap((path) => /node_modules\/@pulumi\/([^/]+)\//.exec(path)?.[1] ?? []);
+    return [...new Set(names)].sort();
+}
+
 /** Exits once the whole report has left: a pipe takes 64 KiB at a time, and exiting earlier cuts it short. */
 function report(outcome: unknown): void {
     process.stdout.write(JSON.stringify(outcome), () => process.exit(0));
@@ -19,7 +25,7 @@ async function main(): Promise<void> {
     let registered: Registration[] = [];
     try {
         const run = await runFleet({ ...options, onRecording: (resources: Registration[]) => (registered = resources) });
-        report({ ok: true, run: { resources: run.resources, outputs: run.outputs, rawOutputs: run.rawOutputs } });
+        report({ ok: true, run: { resources: run.resources, outputs: run.outputs, rawOutputs: run.rawOutputs, loadedPulumiPackages: loadedPulumiPackages() } });
     } catch (error) {
         report({ ok: false, error: (error as Error).message, isRunError: pulumi.RunError.isInstance(error), resources: registered });
     }

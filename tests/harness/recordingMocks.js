@@ -33,6 +33,8 @@ function mockState(args) {
             const digest = crypto.createHash("sha256").update(args.inputs.name).digest("hex");
             return { ...args.inputs, imageId: `sha256:${digest}`, repoDigest: `${args.inputs.name.split(":")[0]}@sha256:${digest}` };
         }
+        case "aws:rds/instance:Instance":
+            return { ...args.inputs, address: `${args.inputs.identifier}.c0mock0.rds.amazonaws.com`, endpoint: `${args.inputs.identifier}.c0mock0.rds.amazonaws.com:5432` };
         default:
             return args.inputs;
     }

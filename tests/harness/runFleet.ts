@@ -22,6 +22,8 @@ export interface FleetRun {
     outputs: Record<string, any>;
     /** The stack outputs as sent to the engine, secrets still wrapped. */
     rawOutputs: Record<string, unknown>;
+    /** In a child run, the @pulumi packages the program loaded, such as `aws` or `docker`. */
+    loadedPulumiPackages?: string[];
     /** Registrations of one type, such as `docker:index/container:Container`. */
     ofType(type: string): Registration[];
     /** The registration with this resource name; throws when there is none. */
@@ -55,6 +57,7 @@ interface RunRecord {
     resources: Registration[];
     outputs: Record<string, any>;
     rawOutputs: Record<string, unknown>;
+    loadedPulumiPackages?: string[];
 }
 
 function withLookups(record: RunRecord): FleetRun {

@@ -1,0 +1,95 @@
+/**
+ * A tenant's managed PostgreSQL on AWS RDS, in its target's region: its own instance, parameter
+ * group (TLS forced), subnet group and security group that admits 5432 from the tenant's Docker
+ * host only. Loaded only for fleets with an RDS tenant (components/rdsLoader.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import type { TenantPlan } from "../fleet/plan";
+import { RDS_PORT, RdsPlan } from "../fleet/rds";
+
+/** Arguments of {@link RdsDatabase}. */
+export interface RdsDatabaseArgs {
+    plan: TenantPlan;
+    database: RdsPlan;
+    /** The master user's password, generated and kept as a secret by the tenant. */
+    masterPassword: pulumi.Input<string>;
+    /** Label value that names the fleet, such as `n8n-fleet/dev`; tagged on every resource. */
+    fleet: string;
+}
+
+/** Resource name: `<tenant>-rds`. Pass the region's `aws.Provider` as `provider`. */
+export class RdsDatabase extends pulumi.ComponentResource {
+    /** Host name n8n and the one-shot database init connect to. */
+    public readonly address: pulumi.Output<string>;
+
+    constructor(name: string, args: RdsDatabaseArgs, opts: pulumi.ComponentResourceOptions) {
+        super("n8n-fleet:index:RdsDatabase", name, {}, opts);
+        const { plan, database } = args;
+        const child: pulumi.CustomResourceOptions = { parent: this };
+        // Like the container volumes: removing or moving the tenant stops the update instead of deleting data.
+        const keep: pulumi.CustomResourceOptions = { parent: this, protect: true };
+        const tags = { "n8n-fleet:tenant": plan.id, "n8n-fleet:fleet": args.fleet };
+
+        const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { name: database.identifier, subnetIds: database.aws.subnetIds, description: `n8n-fleet ${plan.id}`, tags }, child);
+
+        const firewall = new aws.ec2.SecurityGroup(
+            `${name}-firewall`,
+            { name: database.identifier, description: `PostgreSQL of n8n-fleet tenant ${plan.id}, from its Docker host only`, vpcId: database.aws.vpcId, tags },
+            child,
+        );
+        const admit = (suffix: string, source: { referencedSecurityGroupId: string } | { cidrIpv4: string }) =>
+            new aws.vpc.SecurityGroupIngressRule(
+                `${name}-from-${suffix}`,
+                { securityGroupId: firewall.id, ipProtocol: "tcp", fromPort: RDS_PORT, toPort: RDS_PORT, description: `target ${plan.target.name}`, tags, ...source },
+                child,
+            );
+        if (database.aws.hostSecurityGroupId) admit("host", { referencedSecurityGroupId: database.aws.hostSecurityGroupId });
+        for (const [i, cidr] of (database.aws.hostCidrs ?? []).entries()) admit(`cidr-${i + 1}`, { cidrIpv4: cidr });
+
+        const parameters = new aws.rds.ParameterGroup(
+            `${name}-parameters`,
+            { name: database.identifier, family: database.parameterGroupFamily, description: `n8n-fleet ${plan.id}: TLS only`, parameters: [{ name: "rds.force_ssl", value: "1" }], tags },
+            keep,
+        );
+
+        const instance = new aws.rds.Instance(
+            name,
+            {
+                identifier: database.identifier,
+                engine: "postgres",
+                engineVersion: database.engineVersion,
+                autoMinorVersionUpgrade: true,
+                instanceClass: database.instanceClass,
+                allocatedStorage: database.allocatedStorageGb,
+                maxAllocatedStorage: database.maxAllocatedStorageGb,
+                storageType: "gp3",
+                storageEncrypted: true,
+                multiAz: database.multiAz,
+                username: database.masterUser,
+                password: args.masterPassword,
+                port: RDS_PORT,
+                dbSubnetGroupName: subnets.name,
+                vpcSecurityGroupIds: [firewall.id],
+                parameterGroupName: parameters.name,
+                publiclyAccessible: false,
+                deletionProtection: true,
+                backupRetentionPeriod: database.backupRetentionDays,
+                copyTagsToSnapshot: true,
+                skipFinalSnapshot: false,
+                finalSnapshotIdentifier: database.finalSnapshotIdentifier,
+                deleteAutomatedBackups: false,
+                // Paid extended support would keep an end-of-life major running at a price; upgrade instead.
+                engineLifecycleSupport: "open-source-rds-extended-support-disabled",
+                // Off by default: Performance Insights and Enhanced Monitoring cost extra; turn them on per tenant if needed.
+                performanceInsightsEnabled: false,
+                monitoringInterval: 0,
+                tags,
+            },
+            keep,
+        );
+
+        this.address = instance.address;
+        this.registerOutputs({ address: this.address });
+    }
+}

@@ -1,0 +1,111 @@
+/**
+ * A tenant whose PostgreSQL is managed AWS RDS: every setting of its instance decided from
+ * tenants.json and its target's `aws` block, plus the one-shot container that creates the n8n
+ * database and role on it. Plain TypeScript: @pulumi/aws is only loaded by components/rdsDatabase.ts.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { RDS_DEFAULTS, RdsDatabaseEntry } from "./tenantsSchema";
+import type { AwsTarget } from "./targets";
+import type { TenantPlan } from "./plan";
+import type { ContainerSpec } from "./containerSpec";
+import { POSTGRES_INIT_SCRIPT, POSTGRES_STOP_GRACE_SECONDS } from "./postgres";
+
+/** The RDS instance of one tenant, fully decided. */
+export interface RdsPlan {
+    kind: "rds";
+    aws: AwsTarget;
+    /** DB instance identifier, unique per account and region: the fleet validates tenant ids across stacks. */
+    identifier: string;
+    instanceClass: string;
+    allocatedStorageGb: number;
+    maxAllocatedStorageGb: number;
+    engineVersion: string;
+    /** Parameter group family of the engine's major version: `postgres17`. */
+    parameterGroupFamily: string;
+    multiAz: boolean;
+    backupRetentionDays: number;
+    /** Snapshot RDS takes when the instance is deleted, named from the tenant id. */
+    finalSnapshotIdentifier: string;
+    /** RDS's master user: creates the database and n8n's role, never given to n8n. */
+    masterUser: string;
+}
+
+export type DatabasePlan = { kind: "container" } | RdsPlan;
+
+export const RDS_PORT = 5432;
+
+export function planRds(tenantId: string, entry: RdsDatabaseEntry, aws: AwsTarget): RdsPlan {
+    const engineVersion = entry.engineVersion ?? RDS_DEFAULTS.engineVersion;
+    return {
+        kind: "rds",
+        aws,
+        identifier: `n8n-fleet-${tenantId}`,
+        instanceClass: entry.instanceClass ?? RDS_DEFAULTS.instanceClass,
+        allocatedStorageGb: entry.allocatedStorageGb ?? RDS_DEFAULTS.allocatedStorageGb,
+        maxAllocatedStorageGb: entry.maxAllocatedStorageGb ?? Math.max(RDS_DEFAULTS.maxAllocatedStorageGb, entry.allocatedStorageGb ?? 0),
+        engineVersion,
+        parameterGroupFamily: `postgres${engineVersion.split(".")[0]}`,
+        multiAz: entry.multiAz ?? RDS_DEFAULTS.multiAz,
+        backupRetentionDays: entry.backupRetentionDays ?? RDS_DEFAULTS.backupRetentionDays,
+        finalSnapshotIdentifier: `n8n-fleet-${tenantId}-final`,
+        masterUser: "fleet_admin",
+    };
+}
+
+/** Where RDS's certificate authorities are, in every container that talks to an RDS instance. */
+const RDS_CA_PATH = "/etc/n8n-fleet/rds-global-bundle.pem";
+
+let caBundle: string | undefined;
+
+/**
+ * AWS's RDS global certificate bundle (fleet/rds-ca/, with its source and how to refresh it), as
+ * a file for the containers. Read on first use: fleets without RDS never need it.
+ */
+export function rdsCaBundle(): { path: string; content: string; mode: string } {
+    caBundle ??= readFileSync(join(__dirname, "rds-ca", "global-bundle.pem"), "utf8");
+    return { path: RDS_CA_PATH, content: caBundle, mode: "0444" };
+}
+
+/** The script the postgres image runs on first start, run here by hand once on RDS. */
+const INIT_SCRIPT_PATH = "/usr/local/bin/n8n-fleet-database-init.sh";
+
+/**
+ * The one-shot container that creates the tenant's database and n8n's least-privilege role on its
+ * RDS instance, with the same script as the container case and RDS's master user, over TLS
+ * verified against the bundle. It runs on the tenant's Docker host, the only machine the
+ * instance's security group admits, on the egress network (the backend one has no route out).
+ */
+export function databaseInitContainer(plan: TenantPlan & { database: RdsPlan }): ContainerSpec {
+    const ca = rdsCaBundle();
+    return {
+        name: plan.names.databaseInit,
+        role: "database-init",
+        image: plan.images.postgres,
+        limits: plan.sizing.postgres,
+        command: [INIT_SCRIPT_PATH],
+        environment: (runtime) => ({
+            PGHOST: runtime.databaseHost,
+            PGPORT: String(RDS_PORT),
+            PGSSLMODE: "verify-full",
+            PGSSLROOTCERT: ca.path,
+            PGCONNECT_TIMEOUT: "10",
+            POSTGRES_USER: plan.database.masterUser,
+            POSTGRES_PASSWORD: runtime.postgresPassword,
+            POSTGRES_DB: plan.names.database,
+            N8N_DB_USER: plan.names.databaseUser,
+            N8N_DB_PASSWORD: runtime.databasePassword,
+        }),
+        // The image's own postgres user: the entrypoint only runs a command other than postgres as given.
+        user: "postgres",
+        networks: [{ network: "egress", aliases: [] }],
+        volumes: [],
+        files: [{ path: INIT_SCRIPT_PATH, content: POSTGRES_INIT_SCRIPT.content, mode: POSTGRES_INIT_SCRIPT.mode }, ca],
+        ports: [],
+        runsOnce: true,
+        dropCapabilities: true,
+        stopGraceSeconds: POSTGRES_STOP_GRACE_SECONDS,
+        waitForHealthy: false,
+        after: [],
+    };
+}

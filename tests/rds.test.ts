@@ -1,0 +1,227 @@
+/**
+ * Managed RDS PostgreSQL per tenant, AWS providers per region: the program under the mock monitor
+ * for a fleet across three targets in two AWS regions, some tenants on RDS.
+ */
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { AWS_REGIONS } from "../fleet/awsRegions";
+import { formatProblem } from "../fleet/problems";
+import { FleetRun, TYPES, envOf, runFleetInChild } from "./harness/runFleet";
+import { isSecretValue } from "./harness/recordingMocks";
+import type { Registration } from "./harness/recordingMocks";
+import { targetsOf, validate } from "./harness/plans";
+
+const AWS_EU = { region: "eu-west-1", vpcId: "vpc-0a1b2c3d4e5f67890", subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"], hostSecurityGroupId: "sg-0123456789abcdef0" };
+const TARGETS = {
+    "eu-1": { dockerHost: "ssh://deploy@eu-1.example.com", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 }, aws: AWS_EU },
+    "eu-2": { dockerHost: "ssh://deploy@eu-2.example.com", publicHost: "eu-2.example.com", capacity: { cpus: 16, memoryGb: 32 }, aws: { ...AWS_EU, hostSecurityGroupId: undefined, hostCidrs: ["10.0.2.17/32"] } },
+    "us-1": {
+        dockerHost: "ssh://deploy@us-1.example.com",
+        publicHost: "us-1.example.com",
+        capacity: { cpus: 16, memoryGb: 32 },
+        aws: { region: "us-east-1", vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0ccccccccccccccc3", "subnet-0ddddddddddddddd4"], hostSecurityGroupId: "sg-0fedcba9876543210" },
+    },
+};
+const RDS_TYPES = {
+    instance: "aws:rds/instance:Instance",
+    parameterGroup: "aws:rds/parameterGroup:ParameterGroup",
+    subnetGroup: "aws:rds/subnetGroup:SubnetGroup",
+    securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+    ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    provider: "pulumi:providers:aws",
+};
+
+let run: FleetRun;
+before(async () => {
+    const outcome = await runFleetInChild({
+        tenants: {
+            tenants: [
+                { id: "acme", port: 5701, target: "eu-1", database: { kind: "rds" } },
+                { id: "globex", port: 5702, target: "eu-2", database: { kind: "rds", instanceClass: "db.m7g.large", allocatedStorageGb: 50, maxAllocatedStorageGb: 500, engineVersion: "18", multiAz: true, backupRetentionDays: 14 } },
+                { id: "initech", port: 5703, target: "us-1", database: { kind: "rds" } },
+                { id: "hooli", port: 5704, target: "eu-1" },
+            ],
+        },
+        targets: TARGETS,
+    });
+    if (!outcome.ok) throw new Error(outcome.error);
+    run = outcome.run;
+});
+
+const ofTenant = (type: string, id: string) => run.ofType(type).filter((r) => r.name.startsWith(`${id}-`));
+const one = (type: string, id: string): Registration => {
+    const found = ofTenant(type, id);
+    assert.equal(found.length, 1, `${id}: ${found.length} ${type}`);
+    return found[0];
+};
+
+describe("AWS per region", () => {
+    test("one AWS provider per region used, each with that region explicitly", () => {
+        const providers = run.ofType(RDS_TYPES.provider);
+        assert.deepEqual(providers.map((p) => [p.name, p.inputs.region]).sort(), [["aws-eu-west-1", "eu-west-1"], ["aws-us-east-1", "us-east-1"]]);
+    });
+
+    test("every AWS resource of a tenant uses its target's regional provider", () => {
+        for (const [id, region] of [["acme", "eu-west-1"], ["globex", "eu-west-1"], ["initech", "us-east-1"]]) {
+            for (const type of [RDS_TYPES.instance, RDS_TYPES.parameterGroup, RDS_TYPES.subnetGroup, RDS_TYPES.securityGroup, RDS_TYPES.ingress]) {
+                for (const r of ofTenant(type, id)) assert.match(r.provider, new RegExp(`::aws-${region}::`), `${r.name} uses ${r.provider}`);
+            }
+        }
+    });
+});
+
+describe("the RDS instance", () => {
+    test("defaults: PostgreSQL 17 on db.t4g.small, 20 GiB growing to 100, one zone, 7 days of backups", () => {
+        const acme = one(RDS_TYPES.instance, "acme").inputs;
+        assert.deepEqual(
+            { engine: acme.engine, engineVersion: acme.engineVersion, instanceClass: acme.instanceClass, allocatedStorage: acme.allocatedStorage, maxAllocatedStorage: acme.maxAllocatedStorage, multiAz: acme.multiAz, backupRetentionPeriod: acme.backupRetentionPeriod },
+            { engine: "postgres", engineVersion: "17", instanceClass: "db.t4g.small", allocatedStorage: 20, maxAllocatedStorage: 100, multiAz: false, backupRetentionPeriod: 7 },
+        );
+        const globex = one(RDS_TYPES.instance, "globex").inputs;
+        assert.deepEqual([globex.instanceClass, globex.allocatedStorage, globex.maxAllocatedStorage, globex.engineVersion, globex.multiAz, globex.backupRetentionPeriod], ["db.m7g.large", 50, 500, "18", true, 14]);
+        assert.equal(one(RDS_TYPES.parameterGroup, "globex").inputs.family, "postgres18");
+    });
+
+    test("encrypted, undeletable, private, backed up, a named final snapshot, tags copied, no paid extended support, no extra monitoring", () => {
+        for (const id of ["acme", "globex", "initech"]) {
+            const i = one(RDS_TYPES.instance, id).inputs;
+            assert.equal(i.storageEncrypted, true);
+            assert.equal(i.deletionProtection, true);
+            assert.equal(i.publiclyAccessible, false);
+            assert.ok(i.backupRetentionPeriod >= 7);
+            assert.equal(i.skipFinalSnapshot, false);
+            assert.equal(i.finalSnapshotIdentifier, `n8n-fleet-${id}-final`);
+            assert.equal(i.copyTagsToSnapshot, true);
+            assert.equal(i.engineLifecycleSupport, "open-source-rds-extended-support-disabled");
+            assert.equal(i.performanceInsightsEnabled, false);
+            assert.equal(i.monitoringInterval, 0);
+            assert.deepEqual(i.tags, { "n8n-fleet:tenant": id, "n8n-fleet:fleet": "n8n-fleet/test" });
+        }
+    });
+
+    test("its own parameter group forces TLS, its own subnet group spans the target's subnets", () => {
+        const instance = one(RDS_TYPES.instance, "acme").inputs;
+        const parameters = one(RDS_TYPES.parameterGroup, "acme").inputs;
+        assert.deepEqual(parameters.parameters, [{ name: "rds.force_ssl", value: "1" }]);
+        assert.equal(instance.parameterGroupName, parameters.name);
+        const subnets = one(RDS_TYPES.subnetGroup, "acme").inputs;
+        assert.deepEqual(subnets.subnetIds, AWS_EU.subnetIds);
+        assert.equal(instance.dbSubnetGroupName, subnets.name);
+    });
+
+    test("its own security group admits 5432 from the tenant's Docker host only, never from anywhere", () => {
+        const firewall = one(RDS_TYPES.securityGroup, "acme");
+        assert.deepEqual(one(RDS_TYPES.instance, "acme").inputs.vpcSecurityGroupIds, [`${firewall.name}-id`]);
+        assert.equal(firewall.inputs.vpcId, AWS_EU.vpcId);
+        assert.equal(firewall.inputs.ingress, undefined, "no inline rules");
+        const rules = (id: string) => ofTenant(RDS_TYPES.ingress, id).map((r) => r.inputs);
+        assert.deepEqual(rules("acme").map((r) => [r.securityGroupId, r.ipProtocol, r.fromPort, r.toPort, r.referencedSecurityGroupId, r.cidrIpv4]), [[`${firewall.name}-id`, "tcp", 5432, 5432, AWS_EU.hostSecurityGroupId, undefined]]);
+        assert.deepEqual(rules("globex").map((r) => r.cidrIpv4), ["10.0.2.17/32"]);
+        for (const rule of run.ofType(RDS_TYPES.ingress)) assert.notEqual(rule.inputs.cidrIpv4, "0.0.0.0/0");
+    });
+
+    test("a random master password, as a secret; instance, password and parameter group protected like the volumes", () => {
+        const instance = one(RDS_TYPES.instance, "acme");
+        assert.ok(isSecretValue(instance.rawInputs.password));
+        assert.equal(instance.inputs.username, "fleet_admin");
+        const password = run.named("acme-rds-master-password");
+        for (const r of [instance, password, one(RDS_TYPES.parameterGroup, "acme")]) assert.equal(r.protect, true, r.name);
+        assert.equal(instance.inputs.password, password.inputs.length && envOf(run.named("acme-database-init")).POSTGRES_PASSWORD);
+    });
+});
+
+describe("the tenant's containers", () => {
+    test("no PostgreSQL container, volume or superuser password for an RDS tenant; the container tenant keeps its own", () => {
+        for (const id of ["acme", "globex", "initech"]) {
+            assert.throws(() => run.named(`${id}-postgres`));
+            assert.throws(() => run.named(`${id}-postgres-data`));
+            assert.throws(() => run.named(`${id}-postgres-password`));
+        }
+        run.named("hooli-postgres");
+        run.named("hooli-postgres-data");
+        assert.equal(ofTenant(RDS_TYPES.instance, "hooli").length, 0);
+    });
+
+    test("n8n reaches the instance as its least-privilege role, over TLS verified against the RDS bundle it is given", () => {
+        const main = run.named("acme-n8n");
+        const env = envOf(main);
+        assert.equal(env.DB_POSTGRESDB_HOST, "n8n-fleet-acme.c0mock0.rds.amazonaws.com");
+        assert.equal(env.DB_POSTGRESDB_USER, "acme_user");
+        assert.equal(env.DB_POSTGRESDB_SSL_ENABLED, "true");
+        assert.equal(env.DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED, "true");
+        const ca = main.inputs.uploads.find((u: { file: string }) => u.file === env.DB_POSTGRESDB_SSL_CA_FILE);
+        assert.match(ca?.content ?? "", /^-----BEGIN CERTIFICATE-----/);
+        assert.deepEqual(envOf(run.named("acme-n8n-worker-1")), env);
+        assert.equal(envOf(run.named("hooli-n8n")).DB_POSTGRESDB_SSL_ENABLED, undefined);
+    });
+
+    test("a one-shot container of the postgres image creates database and role with the master user, once, before n8n starts", () => {
+        const init = run.named("acme-database-init");
+        const env = envOf(init);
+        assert.match(init.inputs.image, /^sha256:/);
+        assert.equal(env.POSTGRES_USER, "fleet_admin");
+        assert.equal(env.PGHOST, "n8n-fleet-acme.c0mock0.rds.amazonaws.com");
+        assert.equal(env.PGSSLMODE, "verify-full");
+        assert.equal(env.N8N_DB_USER, "acme_user");
+        assert.equal(env.N8N_DB_PASSWORD, envOf(run.named("acme-n8n")).DB_POSTGRESDB_PASSWORD);
+        const script = init.inputs.uploads.find((u: { file: string }) => u.file === init.inputs.command[0]);
+        assert.equal(script.content, run.named("hooli-postgres").inputs.uploads[0].content, "the same init script as the container case");
+        assert.deepEqual(init.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["acme-egress"], "the backend network has no route to RDS");
+        assert.deepEqual([init.inputs.attach, init.inputs.mustRun, init.inputs.restart], [true, false, "no"]);
+        for (const name of ["acme-n8n", "acme-n8n-worker-1"]) assert.ok(run.named(name).dependencies.includes(init.urn), `${name} may start before the database exists`);
+    });
+});
+
+describe("loading", () => {
+    test("@pulumi/aws is loaded for a fleet with an RDS tenant, and never for one without", async () => {
+        assert.ok(run.loadedPulumiPackages?.includes("aws"));
+        const without = await runFleetInChild({ tenants: { tenants: [{ id: "hooli", port: 5704, target: "eu-1" }] }, targets: TARGETS });
+        assert.ok(without.ok);
+        assert.ok(without.run.loadedPulumiPackages?.includes("docker"));
+        assert.ok(!without.run.loadedPulumiPackages?.includes("aws"), `loaded: ${without.run.loadedPulumiPackages}`);
+    });
+
+    test("the region list validation uses is @pulumi/aws's own", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { Region } = require("@pulumi/aws/types/enums") as { Region: Record<string, string> };
+        assert.deepEqual([...AWS_REGIONS].sort(), Object.values(Region).sort());
+    });
+});
+
+describe("validation", () => {
+    const problemsOf = (tenants: object[], targets: object) => {
+        const result = validate(JSON.stringify({ tenants }), { targets: targetsOf(targets), defaultTarget: Object.keys(targets)[0] });
+        assert.ok(!result.ok, "accepted");
+        return result.problems.map(formatProblem).join("\n");
+    };
+    const LOCAL = { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } };
+
+    test("an RDS tenant on a target without aws settings is told what to add, and where", () => {
+        assert.match(
+            problemsOf([{ id: "acme", port: 5701, database: { kind: "rds" } }], LOCAL),
+            /tenants\[0\]\.database\.kind: tenant "acme" has an RDS database, but its target "local" has no aws settings\. Fix: add aws \{ region, vpcId, subnetIds, hostSecurityGroupId \} under n8n-fleet:targets\.local in Pulumi\.test\.yaml, or use \{ "kind": "container" \}/,
+        );
+    });
+
+    test("a storage ceiling under the initial storage is refused", () => {
+        assert.match(problemsOf([{ id: "a", port: 5701, database: { kind: "rds", allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } }], TARGETS), /database\.maxAllocatedStorageGb: maxAllocatedStorageGb 50 is below allocatedStorageGb 100/);
+    });
+
+    test("the aws block: region names, at least two subnets, well-formed ids, and how the host is identified", () => {
+        const broken = (aws: object) => {
+            try {
+                targetsOf({ x: { ...LOCAL.local, aws } });
+                return "";
+            } catch (error) {
+                return (error as Error).message;
+            }
+        };
+        assert.match(broken({ ...AWS_EU, region: "eu-west-9" }), /aws\.region: "eu-west-9" is not an AWS region name\. Fix: use one such as us-east-1/);
+        assert.match(broken({ ...AWS_EU, subnetIds: ["subnet-0aaaaaaaaaaaaaaa1"] }), /aws\.subnetIds: .* is too short a list\. Fix: list the subnet ids .* in at least two availability zones/);
+        assert.match(broken({ ...AWS_EU, vpcId: "vpc-xyz" }), /aws\.vpcId: .*write a VPC id such as vpc-0a1b2c3d4e5f67890/);
+        assert.match(broken({ ...AWS_EU, subnetIds: ["subnet-1", "subnet-0bbbbbbbbbbbbbbb2"] }), /aws\.subnetIds\[0\]: .*subnet id/);
+        assert.match(broken({ ...AWS_EU, hostSecurityGroupId: "0123" }), /aws\.hostSecurityGroupId: .*security group id/);
+        assert.match(broken({ ...AWS_EU, hostSecurityGroupId: undefined }), /aws: .*Fix: add hostSecurityGroupId .* or hostCidrs/);
+        assert.match(broken({ ...AWS_EU, hostSecurityGroupId: undefined, hostCidrs: ["10.0.0.300/32"] }), /aws\.hostCidrs\[0\]: .*IPv4 range/);
+    });
+});
