@@ -43,6 +43,8 @@ const CONTAINER_INPUTS: Record<string, Effect> = {
     waitTimeout: "record",
     destroyGraceSeconds: "record",
     healthcheck: "record",
+    attach: "record",
+    logs: "record",
 };
 
 const EFFECTS: Record<string, Record<string, Effect>> = {
