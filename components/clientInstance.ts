@@ -119,13 +119,14 @@ export class ClientInstance extends pulumi.ComponentResource {
                     cpus: stableCpus(spec.limits.cpus),
                     healthcheck: spec.healthcheck,
                     // A suspended tenant's containers exist but never start; its label forces their replacement both ways.
+                    // A one-shot (preparing a database) runs whatever the status, so data can be restored into it while suspended.
                     restart: running && !spec.runsOnce ? "unless-stopped" : "no",
-                    start: running,
+                    start: running || spec.runsOnce === true,
                     mustRun: running && !spec.runsOnce,
                     wait: running && spec.waitForHealthy,
                     // A one-shot is awaited to its end before what depends on it is created.
-                    attach: running && spec.runsOnce ? true : undefined,
-                    logs: running && spec.runsOnce ? true : undefined,
+                    attach: spec.runsOnce ? true : undefined,
+                    logs: spec.runsOnce ? true : undefined,
                     waitTimeout: 300,
                     destroyGraceSeconds: spec.stopGraceSeconds,
                     stopTimeout: spec.stopGraceSeconds,
