@@ -96,6 +96,11 @@ function envChange(before: Readonly<Record<string, string>>, after: Readonly<Rec
     return parts.length > 0 ? `environment ${parts.join(" ")}` : undefined;
 }
 
+function listChange(what: string, before: readonly string[], after: readonly string[]): string | undefined {
+    const parts = [...after.filter((x) => !before.includes(x)).map((x) => `+${x}`), ...before.filter((x) => !after.includes(x)).map((x) => `-${x}`)];
+    return parts.length > 0 ? `${what} ${parts.join(" ")}` : undefined;
+}
+
 function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[]): string[] {
     const details: string[] = [];
     const risk = (what: string, todo: string) => risks.push({ tenant: after.id, what, todo });
@@ -156,6 +161,8 @@ function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[]): st
     if (before.timezone !== after.timezone) details.push(`time zone ${before.timezone} -> ${after.timezone}`);
     const env = envChange(before.env, after.env);
     if (env) details.push(env);
+    const outbound = listChange("outbound exceptions", [...before.outbound.allowHostnames, ...before.outbound.allowIpRanges], [...after.outbound.allowHostnames, ...after.outbound.allowIpRanges]);
+    if (outbound) details.push(outbound);
     return details;
 }
 

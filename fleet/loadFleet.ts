@@ -42,6 +42,9 @@ const HINTS: FieldHints = {
     multiAz: "write true or false",
     backupRetentionDays: "write whole days from 7 to 35",
     env: 'write an object of "NAME": "value" pairs, values as strings',
+    outbound: 'write { "allowHostnames": ["api.partner.example"], "allowIpRanges": ["10.20.0.0/16"] }',
+    allowHostnames: 'write a list of host names, such as ["api.partner.example", "*.partner.example"]',
+    allowIpRanges: 'write a list of ranges in CIDR form, such as ["10.20.0.0/16"]',
 };
 
 const allowedKeys = keysByOwner(
@@ -50,6 +53,7 @@ const allowedKeys = keysByOwner(
         defaults: schemaKeys(defaultsSchema),
         resources: schemaKeys(defaultsSchema.shape.resources.unwrap()),
         database: schemaKeys(rdsDatabaseSchema),
+        outbound: schemaKeys(defaultsSchema.shape.outbound.unwrap()),
     },
     schemaKeys(tenantsFileSchema),
 );

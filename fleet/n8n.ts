@@ -64,6 +64,13 @@ export function n8nEnvironment(
         // Secure cookies only work over https; a plain-http editor would refuse every login.
         N8N_SECURE_COOKIE: String(url.protocol === "https:"),
 
+        // Workflows may not call private, loopback, link-local (the cloud metadata service) or
+        // documentation addresses: n8n's own protection, checked on every redirect and at connect time.
+        N8N_SSRF_PROTECTION_ENABLED: "true",
+        N8N_SSRF_BLOCKED_IP_RANGES: "default",
+        ...(plan.outbound.allowHostnames.length > 0 ? { N8N_SSRF_ALLOWED_HOSTNAMES: plan.outbound.allowHostnames.join(",") } : {}),
+        ...(plan.outbound.allowIpRanges.length > 0 ? { N8N_SSRF_ALLOWED_IP_RANGES: plan.outbound.allowIpRanges.join(",") } : {}),
+
         GENERIC_TIMEZONE: plan.timezone,
         TZ: plan.timezone,
 

@@ -15,6 +15,11 @@ export interface TenantBudget {
     diskGb: number;
 }
 
+export interface OutboundExceptions {
+    allowHostnames: readonly string[];
+    allowIpRanges: readonly string[];
+}
+
 export interface TenantPlan {
     id: string;
     target: Target;
@@ -35,6 +40,8 @@ export interface TenantPlan {
     database: DatabasePlan;
     /** Extra n8n environment variables, already checked against the reserved ones. */
     env: Readonly<Record<string, string>>;
+    /** Exceptions to n8n's protection against requests to private, local and metadata addresses. */
+    outbound: OutboundExceptions;
     names: TenantNames;
 }
 
@@ -51,6 +58,7 @@ export interface ResolvedSettings {
     status: "active" | "suspended";
     database: DatabaseSpec;
     env: Record<string, string>;
+    outbound: OutboundExceptions;
 }
 
 export function resolveSettings(entry: TenantEntry, defaults: TenantSettings, defaultTarget: string | undefined): ResolvedSettings {
@@ -64,6 +72,11 @@ export function resolveSettings(entry: TenantEntry, defaults: TenantSettings, de
         status: entry.status ?? defaults.status ?? BUILT_IN_DEFAULTS.status,
         database: entry.database ?? defaults.database ?? BUILT_IN_DEFAULTS.database,
         env: { ...defaults.env, ...entry.env },
+        // Field by field, like resources: a tenant's own list replaces the default one.
+        outbound: {
+            allowHostnames: entry.outbound?.allowHostnames ?? defaults.outbound?.allowHostnames ?? BUILT_IN_DEFAULTS.outbound.allowHostnames,
+            allowIpRanges: entry.outbound?.allowIpRanges ?? defaults.outbound?.allowIpRanges ?? BUILT_IN_DEFAULTS.outbound.allowIpRanges,
+        },
     };
 }
 
@@ -107,6 +120,7 @@ export function planTenant(entry: TenantEntry, settings: ResolvedSettings, targe
         status: settings.status,
         database: planDatabase(entry.id, settings.database, target),
         env: settings.env,
+        outbound: settings.outbound,
         names: tenantNames(entry.id),
     };
 }

@@ -90,11 +90,21 @@ function valueAt(root: unknown, path: JsonPath): unknown {
     return path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string | number, unknown>)[key] : undefined), root);
 }
 
+/** A few letters off, or the same long start with a different ending ("allowHosts" for "allowHostnames"). */
+function looksLike(key: string, allowed: string): boolean {
+    const edits = distance(key, allowed);
+    if (edits <= Math.max(2, Math.floor(key.length / 3))) return true;
+    let shared = 0;
+    while (shared < Math.min(key.length, allowed.length) && key[shared] === allowed[shared]) shared++;
+    return shared >= 6 && edits <= 5;
+}
+
 function unknownKeyMessage(key: string, allowed: readonly string[], isolationHint: (key: string) => string | undefined): string {
-    const isolation = isolationHint(key);
-    if (isolation) return `"${key}" cannot be set here: ${isolation}.`;
     const suggestion = allowed.length > 0 ? closest(key, [...allowed]) : undefined;
-    const isTypo = suggestion !== undefined && distance(key.toLowerCase(), suggestion.toLowerCase()) <= Math.max(2, Math.floor(key.length / 3));
+    const isTypo = suggestion !== undefined && looksLike(key.toLowerCase(), suggestion.toLowerCase());
+    // A near miss of an allowed key is a typo, even if it looks like an isolation setting ("allowHosts").
+    const isolation = isTypo ? undefined : isolationHint(key);
+    if (isolation) return `"${key}" cannot be set here: ${isolation}.`;
     const didYouMean = isTypo ? `did you mean "${suggestion}"? ` : "";
     return `unknown key "${key}". Fix: ${didYouMean}remove or rename it; allowed here: ${allowed.join(", ")}.`;
 }

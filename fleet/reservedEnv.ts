@@ -20,6 +20,7 @@ const RESERVED: readonly ReservedFamily[] = [
     { names: ["GENERIC_TIMEZONE", "TZ"], reason: "n8n-fleet derives it from `timezone`; remove it and set `timezone` instead" },
     { names: ["NODE_OPTIONS"], reason: "n8n-fleet sizes the Node heap from `resources`; remove it and change `resources` instead" },
     { names: ["N8N_USER_FOLDER", "N8N_DIAGNOSTICS_ENABLED", "N8N_VERSION_NOTIFICATIONS_ENABLED", "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS"], reason: "n8n-fleet fixes it for every tenant (data folder on the tenant's volume, telemetry off); remove it" },
+    { names: ["N8N_SSRF_"], reason: "n8n-fleet turns the protection against requests to private and metadata addresses on for every tenant; remove it and list exceptions in `outbound` instead" },
     { names: ["N8N_GRACEFUL_SHUTDOWN_TIMEOUT"], reason: "n8n-fleet sets it together with the time Docker waits before it kills a stopping container; remove it" },
 ];
 

@@ -25,6 +25,7 @@ export const BUILT_IN_DEFAULTS = {
     status: "active",
     database: { kind: "container" },
     env: {},
+    outbound: { allowHostnames: [], allowIpRanges: [] },
 } as const;
 
 const resources = z
@@ -86,6 +87,32 @@ const env = z
             "Extra n8n environment variables (SMTP, node allow-lists, ...) for the main and the workers. Variables n8n-fleet sets itself, and everything that touches isolation (database, Redis, encryption key, runner token), are refused.",
     });
 
+/** A host name n8n's allow list takes: an exact name, or `*.` and a domain (which does not match the domain itself). */
+const ALLOWED_HOSTNAME = /^(\*\.)?(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+const outbound = z
+    .strictObject({
+        allowHostnames: z
+            .array(
+                z.string().regex(ALLOWED_HOSTNAME, {
+                    error: (issue) => `${JSON.stringify(issue.input)} is not a host name. Fix: write a lower-case host name such as "api.partner.example" or "*.partner.example" (no scheme, port or path)`,
+                }),
+            )
+            .meta({ description: "Host names workflows may call even when they resolve to a private or local address, such as a partner's API on a private link. `*.example.com` allows its subdomains." }),
+        allowIpRanges: z
+            .array(
+                z.union([z.cidrv4(), z.cidrv6()], {
+                    error: (issue) => `${JSON.stringify(issue.input)} is not an address range. Fix: write a range in CIDR form, such as "10.20.0.0/16" or "10.20.0.5/32" for one address`,
+                }),
+            )
+            .meta({ description: "Address ranges workflows may call although n8n blocks private, loopback and link-local ones, such as 10.20.0.0/16." }),
+    })
+    .partial()
+    .meta({
+        description:
+            "What a tenant's workflows may call beyond the public internet. n8n's protection against server-side request forgery blocks private, loopback, link-local (cloud metadata) and documentation ranges for every tenant; these lists open exceptions. Fields left out come from `defaults.outbound`.",
+    });
+
 /** Fields a tenant may set and `defaults` may give for every tenant. */
 const tenantSettings = {
     target: z.string().min(1).meta({ description: "The Docker host the tenant runs on: a key of `n8n-fleet:targets` in the stack config. Default: `n8n-fleet:defaultTarget`." }),
@@ -103,6 +130,7 @@ const tenantSettings = {
     status: z.enum(["active", "suspended"]).meta({ description: "`suspended` stops every container of the tenant and keeps all its data. Default `active`." }),
     database,
     env,
+    outbound,
 };
 
 /** What `defaults` may hold: every tenant setting, each optional. */
@@ -142,5 +170,16 @@ export type RdsDatabaseEntry = z.infer<typeof rdsDatabaseSchema>;
 
 /** The text of tenants.schema.json, for editors and GitHub. */
 export function renderTenantsJsonSchema(): string {
-    return `${JSON.stringify(z.toJSONSchema(tenantsFileSchema, { target: "draft-2020-12", io: "input" }), null, 2)}\n`;
+    const schema = z.toJSONSchema(tenantsFileSchema, {
+        target: "draft-2020-12",
+        io: "input",
+        // zod names formats JSON Schema does not define ("cidrv4"); their patterns already check the same.
+        override: ({ jsonSchema }) => {
+            if (typeof jsonSchema.format === "string" && !STANDARD_FORMATS.has(jsonSchema.format) && jsonSchema.pattern !== undefined) delete jsonSchema.format;
+        },
+    });
+    return `${JSON.stringify(schema, null, 2)}\n`;
 }
+
+/** The formats of JSON Schema draft 2020-12 that zod emits for this schema. */
+const STANDARD_FORMATS = new Set(["uri", "email", "ipv4", "ipv6", "date-time", "date", "time", "uuid"]);

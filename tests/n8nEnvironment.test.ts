@@ -60,3 +60,14 @@ test("a tenant's extra variables are passed on, and every variable n8n-fleet set
     const own = Object.keys(n8nEnvironment(plan({ id: "a", port: 5701 }), SECRETS));
     for (const name of own) assert.ok(reservedEnvReason(name), `${name} is set by n8n-fleet but a tenant could override it`);
 });
+
+test("requests to private, loopback and metadata addresses are blocked for every tenant, with its own exceptions only", () => {
+    const plain = n8nEnvironment(plan({ id: "a", port: 5701 }), SECRETS);
+    assert.equal(plain.N8N_SSRF_PROTECTION_ENABLED, "true");
+    assert.equal(plain.N8N_SSRF_BLOCKED_IP_RANGES, "default");
+    assert.equal(plain.N8N_SSRF_ALLOWED_HOSTNAMES, undefined);
+    assert.equal(plain.N8N_SSRF_ALLOWED_IP_RANGES, undefined);
+    const partner = n8nEnvironment(plan({ id: "a", port: 5701, outbound: { allowHostnames: ["api.partner.example", "*.partner.example"], allowIpRanges: ["10.20.0.0/16", "fd00:1::/64"] } }), SECRETS);
+    assert.equal(partner.N8N_SSRF_ALLOWED_HOSTNAMES, "api.partner.example,*.partner.example");
+    assert.equal(partner.N8N_SSRF_ALLOWED_IP_RANGES, "10.20.0.0/16,fd00:1::/64");
+});

@@ -183,6 +183,28 @@ describe("broken files", () => {
         );
     });
 
+    test("outbound exceptions must be host names and CIDR ranges, and the raw SSRF variables stay reserved", () => {
+        assertReports(
+            problemsOf({
+                tenants: [
+                    { id: "a", port: 5701, outbound: { allowHostnames: ["https://api.partner.example/v1"], allowIpRanges: ["10.20.0.5", "10.20.0.0/33"] } },
+                    { id: "b", port: 5702, outbound: { allowHosts: ["x"] }, env: { N8N_SSRF_PROTECTION_ENABLED: "false" } },
+                ],
+            }),
+            /tenants\[0\]\.outbound\.allowHostnames\[0\]: "https:\/\/api\.partner\.example\/v1" is not a host name\. Fix: write a lower-case host name such as "api\.partner\.example"/,
+            /tenants\[0\]\.outbound\.allowIpRanges\[0\]: "10\.20\.0\.5" is not an address range\. Fix: write a range in CIDR form, such as "10\.20\.0\.0\/16" or "10\.20\.0\.5\/32"/,
+            /tenants\[0\]\.outbound\.allowIpRanges\[1\]: "10\.20\.0\.0\/33" is not an address range/,
+            /tenants\[1\]\.outbound\.allowHosts: unknown key "allowHosts"\. Fix: did you mean "allowHostnames"\?/,
+            /tenants\[1\]\.env\.N8N_SSRF_PROTECTION_ENABLED: .*list exceptions in `outbound` instead/,
+        );
+    });
+
+    test("outbound exceptions in defaults apply to every tenant, and a tenant's own list replaces them", () => {
+        const result = validate(JSON.stringify({ defaults: { outbound: { allowIpRanges: ["10.0.0.0/8"] } }, tenants: [{ id: "a", port: 5701 }, { id: "b", port: 5702, outbound: { allowIpRanges: [] } }] }));
+        assert.ok(result.ok);
+        assert.deepEqual(result.tenants.map((t) => t.outbound.allowIpRanges), [["10.0.0.0/8"], []]);
+    });
+
     test("an unknown target names the declared ones and the stack file, wherever it was set", () => {
         assertReports(
             problemsOf({ defaults: { target: "eu-2" }, tenants: [{ id: "a", port: 5701 }, { id: "b", port: 5702, target: "asia" }] }, { targets: TWO_TARGETS }),
