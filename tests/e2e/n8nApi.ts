@@ -96,3 +96,35 @@ export function sumWorkflow(tenantId: string): Record<string, unknown> {
         settings: { executionOrder: "v1" },
     };
 }
+
+/**
+ * A workflow whose Webhook trigger makes an HTTP Request node call `url` and answers with what it
+ * got; a failed request continues with its error, so the answer shows why it failed.
+ */
+export function callOutWorkflow(tenantId: string, url: string): Record<string, unknown> {
+    return {
+        name: `call out for ${tenantId}`,
+        nodes: [
+            {
+                id: "6f0c1f0e-0000-4000-8000-000000000011",
+                name: "Webhook",
+                type: "n8n-nodes-base.webhook",
+                typeVersion: 2,
+                position: [0, 0],
+                webhookId: "6f0c1f0e-0000-4000-8000-0000000000bb",
+                parameters: { httpMethod: "POST", path: `call-out-${tenantId}`, responseMode: "lastNode", options: {} },
+            },
+            {
+                id: "6f0c1f0e-0000-4000-8000-000000000012",
+                name: "HTTP Request",
+                type: "n8n-nodes-base.httpRequest",
+                typeVersion: 4.2,
+                position: [220, 0],
+                onError: "continueRegularOutput",
+                parameters: { url, options: {} },
+            },
+        ],
+        connections: { Webhook: { main: [[{ node: "HTTP Request", type: "main", index: 0 }]] } },
+        settings: { executionOrder: "v1" },
+    };
+}

@@ -17,7 +17,8 @@ import type { Registration } from "../harness/recordingMocks";
 import { PINNED } from "../../fleet/versions";
 import { LocalProcess, LocalSite, localizeN8n, localizePostgres, localizeRedis } from "./localize";
 import { Running, freePort, memoryOfTree, ownedDir, postgresBinDir, postgresOsUser, runToEnd, start, stop, stopAll, tail, waitForHttp, writeFile } from "./processes";
-import { N8nApi, callWebhook, sumWorkflow } from "./n8nApi";
+import { N8nApi, callOutWorkflow, callWebhook, sumWorkflow } from "./n8nApi";
+import { createServer, Server } from "node:http";
 import { fetch } from "../harness/http";
 
 const TENANT_IDS = ["alpha", "beta"] as const;
@@ -171,7 +172,8 @@ before(async () => {
     n8nBin = join(n8nDir, "node_modules", "n8n", "bin", "n8n");
 
     const run = await runFleet({
-        tenants: { tenants: TENANT_IDS.map((id, i) => ({ id, port: 5801 + i, concurrency: 5 })) },
+        // beta may call 127.0.0.1 (standing in for a partner's private service); alpha may not.
+        tenants: { tenants: TENANT_IDS.map((id, i) => ({ id, port: 5801 + i, concurrency: 5, ...(id === "beta" ? { outbound: { allowIpRanges: ["127.0.0.1/32"] } } : {}) })) },
         targets: { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } },
         defaultTarget: "local",
     });
@@ -283,6 +285,39 @@ describe("each tenant runs as the program declares it", () => {
             assert.match(intrusion.output, /password authentication failed|does not exist/);
             assert.match((await redis(target, target)).output, /PONG/);
             assert.match((await redis(target, other)).output, /WRONGPASS|NOAUTH|invalid/i, `${target.id}'s Redis accepted ${other.id}'s password`);
+        }
+    });
+
+    test("a workflow cannot call a private address such as the host's own services; an allow-listed one it can", async () => {
+        // A service on 127.0.0.1 stands in for the Docker host itself and for a private network.
+        const calls: string[] = [];
+        const server: Server = createServer((request, response) => {
+            calls.push(request.url ?? "");
+            response.setHeader("content-type", "application/json");
+            response.end(JSON.stringify({ secret: "internal-only" }));
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const { port } = server.address() as { port: number };
+            const [alpha, beta] = [tenant("alpha"), tenant("beta")];
+            for (const t of [alpha, beta]) await t.api.publishWorkflow(callOutWorkflow(t.id, `http://127.0.0.1:${port}/${t.id}`));
+            const callOut = async (t: Tenant) => {
+                const deadline = Date.now() + 60_000;
+                for (;;) {
+                    const answer = await callWebhook(`http://127.0.0.1:${t.site.mainPort}/webhook/call-out-${t.id}`, {});
+                    if (answer.status !== 404 || Date.now() > deadline) return answer;
+                    await new Promise((r) => setTimeout(r, 500));
+                }
+            };
+            const blocked = await callOut(alpha);
+            assert.match(JSON.stringify(blocked.body), /The request was blocked because it resolves to a restricted IP address/, `alpha's answer: ${JSON.stringify(blocked.body)}`);
+            assert.ok(!calls.includes("/alpha"), "alpha's request reached the private service");
+            const allowed = await callOut(beta);
+            assert.equal(allowed.status, 200);
+            assert.deepEqual(allowed.body, { secret: "internal-only" });
+            assert.ok(calls.includes("/beta"));
+        } finally {
+            await new Promise((resolve) => server.close(resolve));
         }
     });
 
