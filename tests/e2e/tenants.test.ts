@@ -310,7 +310,8 @@ describe("each tenant runs as the program declares it", () => {
                 }
             };
             const blocked = await callOut(alpha);
-            assert.match(JSON.stringify(blocked.body), /The request was blocked because it resolves to a restricted IP address/, `alpha's answer: ${JSON.stringify(blocked.body)}`);
+            assert.match(JSON.stringify(blocked.body), /The target 127\.0\.0\.1 is not allowed\. This is a security measure to prevent Server-Side Request Forgery/, `alpha's answer: ${JSON.stringify(blocked.body)}`);
+            assert.match(JSON.stringify(blocked.body), /"name":"SsrfBlockedIpError"/);
             assert.ok(!calls.includes("/alpha"), "alpha's request reached the private service");
             const allowed = await callOut(beta);
             assert.equal(allowed.status, 200);
