@@ -112,7 +112,11 @@ export class ClientInstance extends pulumi.ComponentResource {
                     user: spec.user,
                     networksAdvanced: spec.networks.map(({ network, aliases }) => ({ name: networks[network].name, aliases })),
                     volumes: absentIfEmpty(spec.volumes.map(({ volume: role, containerPath }) => ({ volumeName: volumeName(role), containerPath }))),
-                    uploads: absentIfEmpty(spec.files.map(({ path, content, mode }) => ({ file: path, content, permissions: mode }))),
+                    uploads: absentIfEmpty([
+                        ...spec.files.map(({ path, content, mode }) => ({ file: path, content, permissions: mode })),
+                        // Readable by the process's own user only; marked secret, like everything derived from the passwords.
+                        ...spec.secretFiles.map(({ path, content, owner }) => ({ file: path, content: pulumi.secret(runtime.apply(content)), permissions: "0400", owner, group: owner })),
+                    ]),
                     ports: absentIfEmpty(spec.ports),
                     memory: spec.limits.memoryMb,
                     memorySwap: spec.limits.memoryMb,

@@ -81,6 +81,23 @@ export interface TenantRuntime extends TenantSecrets {
     databaseHost: string;
 }
 
+/** Where secret files go in a container, as Docker names its own secrets. */
+export const SECRETS_DIR = "/run/secrets";
+
+export interface SecretFile {
+    /** Absolute path in the container. */
+    path: string;
+    /** The file's text, from the tenant's secrets. */
+    content(runtime: TenantRuntime): string;
+    /** Numeric uid (and gid) of the process that reads it: names would be resolved on the machine running Pulumi. */
+    owner: string;
+}
+
+/** A secret file under {@link SECRETS_DIR}, readable by `owner` only. */
+export function secretFile(name: string, owner: string, content: (runtime: TenantRuntime) => string): SecretFile {
+    return { path: `${SECRETS_DIR}/${name}`, content, owner };
+}
+
 /** The two networks of a tenant: `backend` is internal (no route out), `egress` reaches the internet. */
 export type TenantNetwork = "backend" | "egress";
 
@@ -111,6 +128,13 @@ export interface ContainerSpec {
     volumes: { volume: TenantVolume; containerPath: string }[];
     /** Files written into the container before it starts; `mode` in octal, as the provider takes it. */
     files: { path: string; content: string; mode: string }[];
+    /**
+     * Secrets delivered as files (mode 0400, owned by the numeric `owner` the process runs as) and
+     * referenced by `*_FILE` variables or a config file path, so that no secret is in the
+     * container's environment or command line, which `docker inspect` shows to anyone with the
+     * Docker API.
+     */
+    secretFiles: SecretFile[];
     /** Host ports; only the editor is ever published. */
     ports: { internal: number; external: number; ip: string }[];
     /** Absent for a container that runs once and exits. */

@@ -3,7 +3,7 @@
  * commands and health checks of those processes.
  */
 import type { TenantPlan } from "./plan";
-import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, httpHealthcheck } from "./containerSpec";
+import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, httpHealthcheck, secretFile } from "./containerSpec";
 import { rdsCaBundle } from "./rds";
 import { SERVICE_HOSTS } from "./names";
 
@@ -18,9 +18,21 @@ export const N8N_STOP_GRACE_SECONDS = N8N_GRACEFUL_SHUTDOWN_SECONDS + 15;
 export const N8N_USER_FOLDER = "/home/node/.n8n";
 export const N8N_UID = "1000:1000";
 
+/**
+ * Every secret n8n needs, as files owned by its user: n8n reads any setting from `<NAME>_FILE`
+ * (@n8n/config), so none is in the environment. n8n itself still writes the key into the `config`
+ * file of its data folder (on the tenant's volume), as it does whatever the source of the key.
+ */
+export const N8N_SECRET_FILES = {
+    databasePassword: secretFile("n8n-database-password", "1000", (runtime) => runtime.databasePassword),
+    redisPassword: secretFile("redis-password", "1000", (runtime) => runtime.redisPassword),
+    encryptionKey: secretFile("encryption-key", "1000", (runtime) => runtime.encryptionKey),
+    runnerToken: secretFile("runner-token", "1000", (runtime) => runtime.runnerToken),
+};
+
 export function n8nEnvironment(
     plan: TenantPlan,
-    secrets: Pick<TenantRuntime, "databaseHost" | "databasePassword" | "redisPassword" | "encryptionKey" | "runnerToken">,
+    runtime: Pick<TenantRuntime, "databaseHost">,
 ): Record<string, string> {
     const url = new URL(plan.url);
     return {
@@ -28,11 +40,11 @@ export function n8nEnvironment(
 
         // Its own PostgreSQL, with the least-privilege role.
         DB_TYPE: "postgresdb",
-        DB_POSTGRESDB_HOST: secrets.databaseHost,
+        DB_POSTGRESDB_HOST: runtime.databaseHost,
         DB_POSTGRESDB_PORT: String(PORTS.postgres),
         DB_POSTGRESDB_DATABASE: plan.names.database,
         DB_POSTGRESDB_USER: plan.names.databaseUser,
-        DB_POSTGRESDB_PASSWORD: secrets.databasePassword,
+        DB_POSTGRESDB_PASSWORD_FILE: N8N_SECRET_FILES.databasePassword.path,
         // RDS forces TLS; its certificate authority is not in Node's store, so verify against the bundle n8n-fleet ships.
         ...(plan.database.kind === "rds"
             ? { DB_POSTGRESDB_SSL_ENABLED: "true", DB_POSTGRESDB_SSL_CA_FILE: rdsCaBundle().path, DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED: "true" }
@@ -42,17 +54,17 @@ export function n8nEnvironment(
         EXECUTIONS_MODE: "queue",
         QUEUE_BULL_REDIS_HOST: SERVICE_HOSTS.redis,
         QUEUE_BULL_REDIS_PORT: String(PORTS.redis),
-        QUEUE_BULL_REDIS_PASSWORD: secrets.redisPassword,
+        QUEUE_BULL_REDIS_PASSWORD_FILE: N8N_SECRET_FILES.redisPassword.path,
         OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: "true",
         QUEUE_HEALTH_CHECK_ACTIVE: "true",
         QUEUE_HEALTH_CHECK_PORT: String(PORTS.n8n),
 
         // One key for every process of the tenant; a worker with another key cannot read credentials.
-        N8N_ENCRYPTION_KEY: secrets.encryptionKey,
+        N8N_ENCRYPTION_KEY_FILE: N8N_SECRET_FILES.encryptionKey.path,
 
         // External task runners: one sidecar per worker, reachable on the internal network only.
         N8N_RUNNERS_MODE: "external",
-        N8N_RUNNERS_AUTH_TOKEN: secrets.runnerToken,
+        N8N_RUNNERS_AUTH_TOKEN_FILE: N8N_SECRET_FILES.runnerToken.path,
         N8N_RUNNERS_BROKER_LISTEN_ADDRESS: "0.0.0.0",
         N8N_RUNNERS_BROKER_PORT: String(PORTS.broker),
 
@@ -85,7 +97,7 @@ export function n8nEnvironment(
 }
 
 /** What main and workers share: one image, one environment, one data volume, one user. */
-function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environment" | "user" | "volumes" | "files" | "healthcheck" | "dropCapabilities" | "stopGraceSeconds" | "waitForHealthy"> {
+function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environment" | "user" | "volumes" | "files" | "secretFiles" | "healthcheck" | "dropCapabilities" | "stopGraceSeconds" | "waitForHealthy"> {
     return {
         image: plan.images.n8n,
         // Built once: main and workers must agree on database, queue, key and URLs.
@@ -93,6 +105,7 @@ function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environmen
         user: N8N_UID,
         volumes: [{ volume: "n8n", containerPath: N8N_USER_FOLDER }],
         files: plan.database.kind === "rds" ? [rdsCaBundle()] : [],
+        secretFiles: Object.values(N8N_SECRET_FILES),
         healthcheck: n8nHealthcheck(),
         dropCapabilities: true,
         stopGraceSeconds: N8N_STOP_GRACE_SECONDS,

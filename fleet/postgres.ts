@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TenantPlan } from "./plan";
 import { SERVICE_HOSTS } from "./names";
-import { ContainerSpec, Healthcheck, TenantSecrets, shellHealthcheck } from "./containerSpec";
+import { ContainerSpec, Healthcheck, SecretFile, secretFile, shellHealthcheck } from "./containerSpec";
 
 export const POSTGRES_SUPERUSER = "postgres";
 export const POSTGRES_DATA_DIR = "/var/lib/postgresql/data";
@@ -28,14 +28,31 @@ export const POSTGRES_INIT_SCRIPT = {
  */
 export const POSTGRES_STOP_GRACE_SECONDS = 60;
 
-export function postgresEnvironment(plan: TenantPlan, secrets: Pick<TenantSecrets, "postgresPassword" | "databasePassword">): Record<string, string> {
+/** The postgres image's `postgres` user: the init script runs as it, and reads the password files. */
+export const POSTGRES_UID = "999";
+
+/**
+ * The superuser's password (read by the image's entrypoint, POSTGRES_PASSWORD_FILE, or by the
+ * RDS init as the master password) and the password of n8n's role (read by the init script).
+ */
+export const POSTGRES_SECRET_FILES = {
+    superuser: secretFile("postgres-password", POSTGRES_UID, (runtime) => runtime.postgresPassword),
+    n8nRole: secretFile("n8n-database-password", POSTGRES_UID, (runtime) => runtime.databasePassword),
+} satisfies Record<string, SecretFile>;
+
+/** The variables that point the image and the init script at those files. */
+export const POSTGRES_SECRET_ENV = {
+    POSTGRES_PASSWORD_FILE: POSTGRES_SECRET_FILES.superuser.path,
+    N8N_DB_PASSWORD_FILE: POSTGRES_SECRET_FILES.n8nRole.path,
+};
+
+export function postgresEnvironment(plan: TenantPlan): Record<string, string> {
     return {
         POSTGRES_USER: POSTGRES_SUPERUSER,
-        POSTGRES_PASSWORD: secrets.postgresPassword,
         POSTGRES_DB: plan.names.database,
         N8N_DB_USER: plan.names.databaseUser,
-        N8N_DB_PASSWORD: secrets.databasePassword,
         PGDATA: POSTGRES_DATA_DIR,
+        ...POSTGRES_SECRET_ENV,
     };
 }
 
@@ -51,10 +68,11 @@ export function postgresContainer(plan: TenantPlan): ContainerSpec {
         image: plan.images.postgres,
         limits: plan.sizing.postgres,
         command: postgresCommand(plan),
-        environment: (secrets) => postgresEnvironment(plan, secrets),
+        environment: () => postgresEnvironment(plan),
         networks: [{ network: "backend", aliases: [SERVICE_HOSTS.postgres] }],
         volumes: [{ volume: "postgres", containerPath: POSTGRES_DATA_DIR }],
         files: [POSTGRES_INIT_SCRIPT],
+        secretFiles: Object.values(POSTGRES_SECRET_FILES),
         ports: [],
         healthcheck: postgresHealthcheck(),
         // The entrypoint starts as root to own the data folder, then drops to `postgres` itself.

@@ -9,7 +9,7 @@ import { RDS_DEFAULTS, RdsDatabaseEntry } from "./tenantsSchema";
 import type { AwsTarget } from "./targets";
 import type { TenantPlan } from "./plan";
 import type { ContainerSpec } from "./containerSpec";
-import { POSTGRES_INIT_SCRIPT, POSTGRES_STOP_GRACE_SECONDS } from "./postgres";
+import { POSTGRES_INIT_SCRIPT, POSTGRES_SECRET_ENV, POSTGRES_SECRET_FILES, POSTGRES_STOP_GRACE_SECONDS } from "./postgres";
 
 /** The RDS instance of one tenant, fully decided. */
 export interface RdsPlan {
@@ -91,16 +91,16 @@ export function databaseInitContainer(plan: TenantPlan & { database: RdsPlan }):
             PGSSLROOTCERT: ca.path,
             PGCONNECT_TIMEOUT: "10",
             POSTGRES_USER: plan.database.masterUser,
-            POSTGRES_PASSWORD: runtime.postgresPassword,
             POSTGRES_DB: plan.names.database,
             N8N_DB_USER: plan.names.databaseUser,
-            N8N_DB_PASSWORD: runtime.databasePassword,
+            ...POSTGRES_SECRET_ENV,
         }),
         // The image's own postgres user: the entrypoint only runs a command other than postgres as given.
         user: "postgres",
         networks: [{ network: "egress", aliases: [] }],
         volumes: [],
         files: [{ path: INIT_SCRIPT_PATH, content: POSTGRES_INIT_SCRIPT.content, mode: POSTGRES_INIT_SCRIPT.mode }, ca],
+        secretFiles: Object.values(POSTGRES_SECRET_FILES),
         ports: [],
         runsOnce: true,
         dropCapabilities: true,

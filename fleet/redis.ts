@@ -2,23 +2,24 @@
  * The tenant's Redis: the Bull queue between n8n main and workers.
  */
 import type { TenantPlan } from "./plan";
-import { ContainerSpec, Healthcheck, PORTS, TenantSecrets, shellHealthcheck } from "./containerSpec";
+import { ContainerSpec, Healthcheck, PORTS, secretFile, shellHealthcheck } from "./containerSpec";
 import { SERVICE_HOSTS } from "./names";
 
 export const REDIS_DATA_DIR = "/data";
 
-/**
- * The image's entrypoint only drops root for a command that starts with `redis-server`; ours starts
- * with `sh` (for the password), so the container is told to run as the image's `redis` user.
- */
+/** The image's `redis` user; running as it from the start, the container needs no capability to change users. */
 export const REDIS_USER = "redis";
+const REDIS_UID = "999";
 
-/** The password comes from the environment, so it never shows in the command or `docker inspect` args. */
-const WITH_PASSWORD = 'exec redis-server "$@" --requirepass "$REDIS_PASSWORD"';
-
-export function redisEnvironment(secrets: Pick<TenantSecrets, "redisPassword">): Record<string, string> {
-    return { REDIS_PASSWORD: secrets.redisPassword, REDISCLI_AUTH: secrets.redisPassword };
-}
+/**
+ * Redis reads no password from a file or a `_FILE` variable, but it reads a config file: the
+ * password is in one (`requirepass`), so it is in neither the environment nor the command line.
+ * The health check's `redis-cli` takes it from a second file.
+ */
+export const REDIS_SECRET_FILES = {
+    config: secretFile("redis.conf", REDIS_UID, (runtime) => `requirepass ${runtime.redisPassword}\n`),
+    password: secretFile("redis-password", REDIS_UID, (runtime) => runtime.redisPassword),
+};
 
 /**
  * Persistence on (the queue survives restarts) and `noeviction`, because Bull must never lose a
@@ -26,10 +27,8 @@ export function redisEnvironment(secrets: Pick<TenantSecrets, "redisPassword">):
  */
 export function redisCommand(plan: TenantPlan): string[] {
     return [
-        "sh",
-        "-c",
-        WITH_PASSWORD,
         "redis-server",
+        REDIS_SECRET_FILES.config.path,
         "--port",
         String(PORTS.redis),
         "--dir",
@@ -53,11 +52,12 @@ export function redisContainer(plan: TenantPlan): ContainerSpec {
         image: plan.images.redis,
         limits: plan.sizing.redis,
         command: redisCommand(plan),
-        environment: (secrets) => redisEnvironment(secrets),
+        environment: () => ({}),
         user: REDIS_USER,
         networks: [{ network: "backend", aliases: [SERVICE_HOSTS.redis] }],
         volumes: [{ volume: "redis", containerPath: REDIS_DATA_DIR }],
         files: [],
+        secretFiles: Object.values(REDIS_SECRET_FILES),
         ports: [],
         healthcheck: redisHealthcheck(),
         dropCapabilities: true,
@@ -68,5 +68,5 @@ export function redisContainer(plan: TenantPlan): ContainerSpec {
 }
 
 export function redisHealthcheck(): Healthcheck {
-    return shellHealthcheck("redis-cli ping | grep -q PONG", 10);
+    return shellHealthcheck(`REDISCLI_AUTH="$(cat ${REDIS_SECRET_FILES.password.path})" redis-cli ping | grep -q PONG`, 10);
 }

@@ -44,6 +44,9 @@ export function runnerContainer(plan: TenantPlan, index: number): ContainerSpec 
         networks: [{ network: "backend", aliases: [] }],
         volumes: [],
         files: [],
+        // The launcher of n8nio/runners reads its token from N8N_RUNNERS_AUTH_TOKEN; whether the version
+        // that image ships reads N8N_RUNNERS_AUTH_TOKEN_FILE could not be checked here (README, Secrets).
+        secretFiles: [],
         ports: [],
         healthcheck: runnerHealthcheck(),
         dropCapabilities: true,

@@ -5,7 +5,7 @@ import { reservedEnvReason } from "../fleet/reservedEnv";
 import type { TenantPlan } from "../fleet/plan";
 import { LOCAL_TARGETS, planOf, targetsOf } from "./harness/plans";
 
-const SECRETS = { databaseHost: "postgres", databasePassword: "db-pw", redisPassword: "redis-pw", encryptionKey: "the-key", runnerToken: "the-token" };
+const SECRETS = { databaseHost: "postgres" };
 
 const HOST = targetsOf({ local: { ...LOCAL_TARGETS.local, publicHost: "host.example.com" } });
 
@@ -18,19 +18,19 @@ test("n8n runs in queue mode on the tenant's own PostgreSQL and Redis, with its 
     assert.equal(env.DB_TYPE, "postgresdb");
     assert.equal(env.DB_POSTGRESDB_DATABASE, "n8n_client_a");
     assert.equal(env.DB_POSTGRESDB_USER, "client_a_user");
-    assert.equal(env.DB_POSTGRESDB_PASSWORD, "db-pw");
+    assert.equal(env.DB_POSTGRESDB_PASSWORD_FILE, "/run/secrets/n8n-database-password");
     assert.equal(env.EXECUTIONS_MODE, "queue");
-    assert.equal(env.QUEUE_BULL_REDIS_PASSWORD, "redis-pw");
+    assert.equal(env.QUEUE_BULL_REDIS_PASSWORD_FILE, "/run/secrets/redis-password");
     assert.equal(env.OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS, "true");
     assert.equal(env.QUEUE_HEALTH_CHECK_ACTIVE, "true");
-    assert.equal(env.N8N_ENCRYPTION_KEY, "the-key");
+    assert.equal(env.N8N_ENCRYPTION_KEY_FILE, "/run/secrets/encryption-key");
     assert.equal(env.N8N_DIAGNOSTICS_ENABLED, "false");
 });
 
 test("task runners are external, with the tenant's token and a broker reachable from its sidecars", () => {
     const env = n8nEnvironment(plan({ id: "a", port: 5701 }), SECRETS);
     assert.equal(env.N8N_RUNNERS_MODE, "external");
-    assert.equal(env.N8N_RUNNERS_AUTH_TOKEN, "the-token");
+    assert.equal(env.N8N_RUNNERS_AUTH_TOKEN_FILE, "/run/secrets/runner-token");
     assert.equal(env.N8N_RUNNERS_BROKER_LISTEN_ADDRESS, "0.0.0.0");
 });
 

@@ -4,7 +4,7 @@
  */
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { FleetRun, TYPES, envOf, runFleet } from "./harness/runFleet";
+import { FleetRun, TYPES, envOf, processEnvOf, runFleet, uploadOf } from "./harness/runFleet";
 import { Registration, isSecretValue } from "./harness/recordingMocks";
 
 const FLEET = {
@@ -76,12 +76,12 @@ describe("ports", () => {
 
 describe("secrets", () => {
     test("every tenant has its own encryption key, passwords and runner token", () => {
-        const values = IDS.map((id) => envOf(container(id, "main")[0]));
+        const values = IDS.map((id) => processEnvOf(container(id, "main")[0]));
         for (const name of ["N8N_ENCRYPTION_KEY", "DB_POSTGRESDB_PASSWORD", "QUEUE_BULL_REDIS_PASSWORD", "N8N_RUNNERS_AUTH_TOKEN"]) {
             const perTenant = values.map((env) => env[name]);
             assert.equal(new Set(perTenant).size, IDS.length, `${name} is shared between tenants`);
         }
-        const superuser = IDS.map((id) => envOf(container(id, "postgres")[0]).POSTGRES_PASSWORD);
+        const superuser = IDS.map((id) => processEnvOf(container(id, "postgres")[0]).POSTGRES_PASSWORD);
         assert.equal(new Set(superuser).size, IDS.length);
     });
 
@@ -91,8 +91,8 @@ describe("secrets", () => {
 
     test("no secret value appears in plain text in any input or in the plain outputs", () => {
         const secrets = IDS.flatMap((id) => {
-            const n8n = envOf(container(id, "main")[0]);
-            return [n8n.N8N_ENCRYPTION_KEY, n8n.DB_POSTGRESDB_PASSWORD, n8n.QUEUE_BULL_REDIS_PASSWORD, n8n.N8N_RUNNERS_AUTH_TOKEN, envOf(container(id, "postgres")[0]).POSTGRES_PASSWORD];
+            const n8n = processEnvOf(container(id, "main")[0]);
+            return [n8n.N8N_ENCRYPTION_KEY, n8n.DB_POSTGRESDB_PASSWORD, n8n.QUEUE_BULL_REDIS_PASSWORD, n8n.N8N_RUNNERS_AUTH_TOKEN, processEnvOf(container(id, "postgres")[0]).POSTGRES_PASSWORD];
         });
         const plainParts = (value: unknown): string[] => {
             if (isSecretValue(value)) return [];
@@ -104,9 +104,34 @@ describe("secrets", () => {
         for (const secret of secrets) assert.ok(!plain.includes(secret), "a secret leaked into plain inputs or outputs");
     });
 
+    test("no container's environment or command holds a generated secret: each comes as a file only its process's user can read", () => {
+        // The uid each image's process reads its files as: n8n's node, the postgres and redis images' users (999).
+        const readerOf = (c: Registration) => ({ "1000:1000": "1000", redis: "999", postgres: "999" })[(c.inputs.user as string | undefined) ?? "postgres"];
+        const generated = new Set<string>();
+        for (const c of run.ofType(TYPES.container)) {
+            for (const upload of (c.inputs.uploads ?? []) as { file: string; content: string; permissions: string; owner?: string; group?: string }[]) {
+                if (!upload.file.startsWith("/run/secrets/")) continue;
+                generated.add(upload.content.replace(/^requirepass (.*)\n$/, "$1"));
+                assert.equal(upload.permissions, "0400", `${c.name} ${upload.file}`);
+                assert.deepEqual([upload.owner, upload.group], [readerOf(c), readerOf(c)], `${c.name} ${upload.file}: owned by the process's user`);
+            }
+        }
+        // Per tenant: superuser and n8n role passwords, Redis password, key, runner token.
+        assert.equal(generated.size, IDS.length * 5);
+        for (const c of run.ofType(TYPES.container)) {
+            if (roleOf(c) === "runner") continue; // the launcher's documented exception, below
+            const plain = [...(c.inputs.envs as string[]), ...((c.inputs.command as string[] | undefined) ?? [])].join("\n");
+            for (const secret of generated) assert.ok(!plain.includes(secret), `${c.name} shows a secret in its environment or command`);
+        }
+    });
+
+    test("the runner sidecar is the one exception: its launcher gets the runner token as a variable", () => {
+        for (const id of IDS) for (const runner of container(id, "runner")) assert.ok(envOf(runner).N8N_RUNNERS_AUTH_TOKEN);
+    });
+
     test("the encryption keys are exported for escrow as a secret output", () => {
         assert.ok(isSecretValue(run.rawOutputs.encryptionKeys));
-        for (const id of IDS) assert.equal(run.outputs.encryptionKeys[id], envOf(container(id, "main")[0]).N8N_ENCRYPTION_KEY);
+        for (const id of IDS) assert.equal(run.outputs.encryptionKeys[id], processEnvOf(container(id, "main")[0]).N8N_ENCRYPTION_KEY);
     });
 });
 
@@ -130,8 +155,8 @@ describe("wiring", () => {
 
     test("n8n logs in with the role and password the tenant's PostgreSQL creates, never the superuser", () => {
         for (const id of IDS) {
-            const n8n = envOf(container(id, "main")[0]);
-            const postgres = envOf(container(id, "postgres")[0]);
+            const n8n = processEnvOf(container(id, "main")[0]);
+            const postgres = processEnvOf(container(id, "postgres")[0]);
             assert.equal(n8n.DB_POSTGRESDB_USER, postgres.N8N_DB_USER);
             assert.equal(n8n.DB_POSTGRESDB_PASSWORD, postgres.N8N_DB_PASSWORD);
             assert.equal(n8n.DB_POSTGRESDB_DATABASE, postgres.POSTGRES_DB);
@@ -141,7 +166,13 @@ describe("wiring", () => {
     });
 
     test("n8n uses the password the tenant's Redis requires", () => {
-        for (const id of IDS) assert.equal(envOf(container(id, "main")[0]).QUEUE_BULL_REDIS_PASSWORD, envOf(container(id, "redis")[0]).REDIS_PASSWORD);
+        for (const id of IDS) {
+            const [redis] = container(id, "redis");
+            const password = processEnvOf(container(id, "main")[0]).QUEUE_BULL_REDIS_PASSWORD;
+            assert.equal(uploadOf(redis, "/run/secrets/redis.conf"), `requirepass ${password}\n`);
+            assert.deepEqual(redis.inputs.command.slice(0, 2), ["redis-server", "/run/secrets/redis.conf"]);
+            assert.equal(uploadOf(redis, "/run/secrets/redis-password"), password);
+        }
     });
 
     test("each worker has a runner sidecar that dials that worker's broker with the tenant's token", () => {
@@ -149,7 +180,7 @@ describe("wiring", () => {
             const workers = container(id, "worker");
             const runners = container(id, "runner");
             assert.equal(runners.length, workers.length);
-            const token = envOf(workers[0]).N8N_RUNNERS_AUTH_TOKEN;
+            const token = processEnvOf(workers[0]).N8N_RUNNERS_AUTH_TOKEN;
             runners.forEach((runner, i) => {
                 const env = envOf(runner);
                 assert.equal(env.N8N_RUNNERS_AUTH_TOKEN, token);

@@ -6,7 +6,7 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AWS_REGIONS } from "../fleet/awsRegions";
 import { formatProblem } from "../fleet/problems";
-import { FleetRun, TYPES, envOf, runFleetInChild } from "./harness/runFleet";
+import { FleetRun, TYPES, envOf, processEnvOf, runFleetInChild } from "./harness/runFleet";
 import { isSecretValue } from "./harness/recordingMocks";
 import type { Registration } from "./harness/recordingMocks";
 import { targetsOf, validate } from "./harness/plans";
@@ -126,7 +126,7 @@ describe("the RDS instance", () => {
         assert.equal(instance.inputs.username, "fleet_admin");
         const password = run.named("acme-rds-master-password");
         for (const r of [instance, password, one(RDS_TYPES.parameterGroup, "acme")]) assert.equal(r.protect, true, r.name);
-        assert.equal(instance.inputs.password, password.inputs.length && envOf(run.named("acme-database-init")).POSTGRES_PASSWORD);
+        assert.equal(instance.inputs.password, password.inputs.length && processEnvOf(run.named("acme-database-init")).POSTGRES_PASSWORD);
     });
 });
 
@@ -163,7 +163,7 @@ describe("the tenant's containers", () => {
         assert.equal(env.PGHOST, "n8n-fleet-acme.c0mock0.rds.amazonaws.com");
         assert.equal(env.PGSSLMODE, "verify-full");
         assert.equal(env.N8N_DB_USER, "acme_user");
-        assert.equal(env.N8N_DB_PASSWORD, envOf(run.named("acme-n8n")).DB_POSTGRESDB_PASSWORD);
+        assert.equal(processEnvOf(init).N8N_DB_PASSWORD, processEnvOf(run.named("acme-n8n")).DB_POSTGRESDB_PASSWORD);
         const script = init.inputs.uploads.find((u: { file: string }) => u.file === init.inputs.command[0]);
         assert.equal(script.content, run.named("hooli-postgres").inputs.uploads[0].content, "the same init script as the container case");
         assert.deepEqual(init.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["acme-egress"], "the backend network has no route to RDS");

@@ -139,3 +139,23 @@ export function stackExportOf(run: FleetRun): { version: number; deployment: { r
         },
     };
 }
+
+/** The content of a file written into the container (`uploads`), by its path. */
+export function uploadOf(container: Registration, path: string): string | undefined {
+    return (container.inputs.uploads as { file: string; content?: string }[] | undefined)?.find((u) => u.file === path)?.content;
+}
+
+/**
+ * The environment as the container's process sees it once it has read its secret files:
+ * `NAME_FILE=/run/secrets/x` becomes `NAME=<the file's content>`, as n8n and the postgres image read them.
+ */
+export function processEnvOf(container: Registration): Record<string, string> {
+    const env = envOf(container);
+    for (const [name, value] of Object.entries(env)) {
+        const content = name.endsWith("_FILE") ? uploadOf(container, value) : undefined;
+        if (content === undefined) continue;
+        delete env[name];
+        env[name.slice(0, -"_FILE".length)] = content;
+    }
+    return env;
+}
