@@ -11,6 +11,7 @@ import { containerCount, minimumCpus, minimumMemoryMb } from "./sizing";
 import { isolationKeyReason } from "./reservedEnv";
 import { ResolvedSettings, TenantPlan, budgetOf, planTenant, resolveSettings, tenantUrl, MIB_PER_GIB } from "./plan";
 import { capacityUsage } from "./capacity";
+import { rdsCaRegions } from "./rds";
 import type { Targets } from "./targets";
 
 /** Smallest disk budget: PostgreSQL's first files and n8n's migrations need a little over 100 MiB. */
@@ -258,6 +259,13 @@ function checkDatabase({ index, entry, settings }: Candidate, defaults: TenantSe
     const target = source.targets.get(settings.target ?? "");
     const path = origin(index, entry, defaults, "database", "kind");
     let ok = true;
+    if (target?.aws && !rdsCaRegions().has(target.aws.region)) {
+        at(
+            path,
+            `tenant "${entry.id}" has an RDS database in ${target.aws.region}, but fleet/rds-ca/global-bundle.pem holds no RDS root certificate for that region, so n8n could not verify its TLS. Fix: refresh the bundle from AWS (fleet/rds-ca/README.md), or place the tenant on a target in another region.`,
+        );
+        ok = false;
+    }
     if (target && !target.aws) {
         at(
             path,

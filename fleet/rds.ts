@@ -3,6 +3,7 @@
  * tenants.json and its target's `aws` block, plus the one-shot container that creates the n8n
  * database and role on it. Plain TypeScript: @pulumi/aws is only loaded by components/rdsDatabase.ts.
  */
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RDS_DEFAULTS, RdsDatabaseEntry } from "./tenantsSchema";
@@ -65,6 +66,16 @@ let caBundle: string | undefined;
 export function rdsCaBundle(): { path: string; content: string; mode: string } {
     caBundle ??= readFileSync(join(__dirname, "rds-ca", "global-bundle.pem"), "utf8");
     return { path: RDS_CA_PATH, content: caBundle, mode: "0444" };
+}
+
+/**
+ * The AWS regions whose RDS root certificates the bundle holds ("Amazon RDS eu-west-1 Root CA
+ * RSA2048 G1"): an instance elsewhere would fail n8n's certificate check.
+ */
+export function rdsCaRegions(): ReadonlySet<string> {
+    const pems = rdsCaBundle().content.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const regions = pems.flatMap((pem) => /CN=Amazon RDS ([a-z]{2}(?:-[a-z]+)+-\d) Root CA/.exec(new X509Certificate(pem).subject.replace(/\n/g, ","))?.[1] ?? []);
+    return new Set(regions);
 }
 
 /** The script the postgres image runs on first start, run here by hand once on RDS. */

@@ -203,6 +203,15 @@ describe("validation", () => {
         );
     });
 
+    test("an RDS tenant in a region the vendored certificate bundle does not cover is told to refresh it", () => {
+        const covered = { ...TARGETS["eu-1"], aws: { ...AWS_EU, region: "eu-west-1" } };
+        assert.ok(validate(JSON.stringify({ tenants: [{ id: "a", port: 5701, database: { kind: "rds" } }] }), { targets: targetsOf({ x: covered }), defaultTarget: "x" }).ok);
+        assert.match(
+            problemsOf([{ id: "a", port: 5701, database: { kind: "rds" } }], { x: { ...covered, aws: { ...AWS_EU, region: "ap-southeast-7" } } }),
+            /tenant "a" has an RDS database in ap-southeast-7, but fleet\/rds-ca\/global-bundle\.pem holds no RDS root certificate for that region.*Fix: refresh the bundle/,
+        );
+    });
+
     test("a storage ceiling under the initial storage is refused", () => {
         assert.match(problemsOf([{ id: "a", port: 5701, database: { kind: "rds", allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } }], TARGETS), /database\.maxAllocatedStorageGb: maxAllocatedStorageGb 50 is below allocatedStorageGb 100/);
     });
