@@ -5,11 +5,14 @@
  * - host names -> 127.0.0.1, and every server listens on 127.0.0.1 only;
  * - container ports -> free local ports (several tenants share one loopback);
  * - data directories -> temporary folders;
- * - `N8N_RUNNERS_MODE=internal`: the external runner launcher exists only as an image.
+ * - `N8N_RUNNERS_MODE=internal`: the external runner launcher exists only as an image;
+ * - files the container is given (secrets, scripts) -> the same content at a local path, and
+ *   every variable or argument naming the container path names the local one.
  *
  * Everything else (passwords, database and role names, queue settings, the encryption key, the
  * commands and their flags, the init script) is taken unchanged from the program's declaration.
  */
+import { join } from "node:path";
 import type { Registration } from "../harness/recordingMocks";
 import { envOf } from "../harness/runFleet";
 
@@ -28,12 +31,24 @@ export interface LocalSite {
     redisDataDir: string;
     /** Shared by main and workers, like the tenant's n8n volume. */
     n8nUserFolder: string;
+    /** Where each container's files go, in a folder named after the container. */
+    filesDir: string;
+}
+
+/** A file the container is given, at its local path; the caller writes it. */
+export interface LocalFile {
+    containerPath: string;
+    path: string;
+    content: string;
+    /** From the declared octal permissions. */
+    mode: number;
 }
 
 export interface LocalProcess {
     /** The container's command, arguments unchanged but for the rewrites above. */
     command: string[];
     env: Record<string, string>;
+    files: LocalFile[];
 }
 
 const LOOPBACK = "127.0.0.1";
@@ -45,14 +60,26 @@ function replaceFlagValue(args: string[], flag: string, value: string): string[]
     return [...args.slice(0, index + 1), value, ...args.slice(index + 2)];
 }
 
+/** The container's uploads at local paths, and the process's command and environment pointing at them. */
+function withLocalFiles(container: Registration, site: LocalSite, process: { command: string[]; env: Record<string, string> }): LocalProcess {
+    const uploads = (container.inputs.uploads ?? []) as { file: string; content: string; permissions?: string }[];
+    const files = uploads.map((u) => ({ containerPath: u.file, path: join(site.filesDir, container.name, u.file.replace(/\//g, "_")), content: u.content, mode: parseInt(u.permissions ?? "0644", 8) }));
+    const local = (value: string) => files.find((f) => f.containerPath === value)?.path ?? value;
+    return {
+        command: process.command.map(local),
+        env: Object.fromEntries(Object.entries(process.env).map(([name, value]) => [name, local(value)])),
+        files,
+    };
+}
+
 function requireKeys(env: Record<string, string>, keys: string[], container: string): void {
     for (const key of keys) if (env[key] === undefined) throw new Error(`${container} declares no ${key}`);
 }
 
 export function localizePostgres(container: Registration, site: LocalSite): LocalProcess {
     const env = envOf(container);
-    requireKeys(env, ["PGDATA", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"], container.name);
-    return {
+    requireKeys(env, ["PGDATA", "POSTGRES_USER", "POSTGRES_PASSWORD_FILE", "POSTGRES_DB"], container.name);
+    return withLocalFiles(container, site, {
         command: [
             ...(container.inputs.command as string[]),
             "-c",
@@ -63,14 +90,14 @@ export function localizePostgres(container: Registration, site: LocalSite): Loca
             `unix_socket_directories=${site.postgresSocketDir}`,
         ],
         env: { ...env, PGDATA: site.postgresDataDir },
-    };
+    });
 }
 
 export function localizeRedis(container: Registration, site: LocalSite): LocalProcess {
     let command = container.inputs.command as string[];
     command = replaceFlagValue(command, "--port", String(site.redisPort));
     command = replaceFlagValue(command, "--dir", site.redisDataDir);
-    return { command: [...command, "--bind", LOOPBACK], env: envOf(container) };
+    return withLocalFiles(container, site, { command: [...command, "--bind", LOOPBACK], env: envOf(container) });
 }
 
 /** Main or worker: the command is the argument list of the image's `n8n` entrypoint. */
@@ -78,7 +105,7 @@ export function localizeN8n(container: Registration, site: LocalSite, role: "mai
     const env = envOf(container);
     requireKeys(env, ["DB_POSTGRESDB_HOST", "QUEUE_BULL_REDIS_HOST", "N8N_USER_FOLDER", "N8N_RUNNERS_MODE", "N8N_EDITOR_BASE_URL"], container.name);
     const publicUrl = `http://${LOOPBACK}:${site.mainPort}/`;
-    return {
+    return withLocalFiles(container, site, {
         command: container.inputs.command as string[],
         env: {
             ...env,
@@ -97,5 +124,5 @@ export function localizeN8n(container: Registration, site: LocalSite, role: "mai
             N8N_RUNNERS_BROKER_LISTEN_ADDRESS: LOOPBACK,
             N8N_RUNNERS_BROKER_PORT: String(role === "main" ? site.mainBrokerPort : site.workerBrokerPort),
         },
-    };
+    });
 }

@@ -10,9 +10,9 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { PROJECT_ROOT, TYPES, envOf, runFleet } from "../harness/runFleet";
+import { PROJECT_ROOT, TYPES, processEnvOf, runFleet } from "../harness/runFleet";
 import type { Registration } from "../harness/recordingMocks";
 import { PINNED } from "../../fleet/versions";
 import { LocalProcess, LocalSite, localizeN8n, localizePostgres, localizeRedis } from "./localize";
@@ -72,6 +72,7 @@ async function siteFor(id: string): Promise<LocalSite> {
         postgresSocketDir: ownedDir(join(dir, "postgres-socket"), pgUser),
         redisDataDir: ownedDir(join(dir, "redis")),
         n8nUserFolder: ownedDir(join(dir, "n8n")),
+        filesDir: ownedDir(join(dir, "files")),
     };
 }
 
@@ -79,10 +80,9 @@ async function siteFor(id: string): Promise<LocalSite> {
 async function startPostgres(t: Tenant): Promise<void> {
     const local = localizePostgres(t.containers.postgres, t.site);
     const env = local.env;
-    const pwfile = writeFile(join(workRoot, `${t.id}-pwfile`), env.POSTGRES_PASSWORD, pgUser, 0o600);
-    // The image trusts local socket connections and asks for a password over TCP (scram-sha-256).
-    const init = await runToEnd(join(pgBin, "initdb"), ["-D", env.PGDATA, "-U", env.POSTGRES_USER, `--pwfile=${pwfile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"], {}, pgUser);
-    rmSync(pwfile);
+    writeLocalFiles(local, pgUser);
+    // The image trusts local socket connections and asks for a password over TCP (scram-sha-256); it reads the superuser's from its file.
+    const init = await runToEnd(join(pgBin, "initdb"), ["-D", env.PGDATA, "-U", env.POSTGRES_USER, `--pwfile=${env.POSTGRES_PASSWORD_FILE}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"], {}, pgUser);
     assert.equal(init.status, 0, `initdb for ${t.id} failed:\n${init.output}`);
 
     const [, ...args] = local.command;
@@ -96,23 +96,37 @@ async function startPostgres(t: Tenant): Promise<void> {
     const created = await runToEnd("psql", ["-v", "ON_ERROR_STOP=1", "-U", env.POSTGRES_USER, "-d", "postgres", "-c", `CREATE DATABASE "${env.POSTGRES_DB}"`], socket, pgUser);
     assert.equal(created.status, 0, created.output);
 
-    const uploads = t.containers.postgres.inputs.uploads as { file: string; content: string }[];
-    assert.ok(uploads.length > 0, "the PostgreSQL container declares no init script");
-    for (const upload of uploads) {
-        const script = writeFile(join(workRoot, `${t.id}-${upload.file.split("/").pop()}`), upload.content, pgUser);
-        const ran = await runToEnd("bash", [script], { ...env, ...socket }, pgUser);
-        assert.equal(ran.status, 0, `${upload.file} failed for ${t.id}:\n${ran.output}`);
+    const scripts = local.files.filter((f) => f.containerPath.startsWith("/docker-entrypoint-initdb.d/"));
+    assert.ok(scripts.length > 0, "the PostgreSQL container declares no init script");
+    for (const script of scripts) {
+        const ran = await runToEnd("bash", [script.path], { ...env, ...socket }, pgUser);
+        assert.equal(ran.status, 0, `${script.containerPath} failed for ${t.id}:\n${ran.output}`);
+    }
+}
+
+/** The secrets the tenant's n8n reads from its files, for the checks that act as the tenant (or as another). */
+function secretsOf(t: Tenant): Record<string, string> {
+    return processEnvOf(t.containers.main);
+}
+
+/** Writes the files a container is given where its local process finds them, owned by the process's user. */
+function writeLocalFiles(local: LocalProcess, owner?: { uid: number; gid: number }): void {
+    for (const file of local.files) {
+        ownedDir(dirname(file.path), owner);
+        writeFile(file.path, file.content, owner, file.mode);
     }
 }
 
 function startRedis(t: Tenant): void {
     const local = localizeRedis(t.containers.redis, t.site);
+    writeLocalFiles(local);
     const [command, ...args] = local.command;
     t.processes.redis = start({ name: `${t.id}-redis`, command, args, env: local.env, logDir });
 }
 
 function startN8n(t: Tenant, role: "main" | "worker", override: Record<string, string> = {}, name = `${t.id}-${role}`): Running {
     const local = role === "main" ? t.main : t.worker;
+    writeLocalFiles(local);
     return start({ name, command: process.execPath, args: [n8nBin, ...local.command], env: { ...local.env, ...override }, logDir });
 }
 
@@ -146,7 +160,7 @@ async function waitForQueuedExecution(t: Tenant): Promise<void> {
         const queued = await runToEnd(
             "psql",
             ["-h", "127.0.0.1", "-p", String(t.site.postgresPort), "-U", env.DB_POSTGRESDB_USER, "-d", env.DB_POSTGRESDB_DATABASE, "-tAc", "select count(*) from execution_entity where status = 'new'"],
-            { PGPASSWORD: env.DB_POSTGRESDB_PASSWORD },
+            { PGPASSWORD: secretsOf(t).DB_POSTGRESDB_PASSWORD },
         );
         if (queued.status === 0 && Number(queued.output.trim()) > 0) return;
         assert.ok(Date.now() < deadline, `${t.id}: no execution was queued within 60 s:\n${queued.output}`);
@@ -220,6 +234,19 @@ describe("each tenant runs as the program declares it", () => {
         }
     });
 
+    test("every process reads its secrets from files: none is in its environment or command line", () => {
+        for (const t of tenants.values()) {
+            const secrets = Object.entries(secretsOf(t)).filter(([name]) => /PASSWORD|KEY|TOKEN/.test(name)).map(([, value]) => value);
+            assert.equal(secrets.length, 4, `${t.id}: database and Redis passwords, key, runner token`);
+            const processes = { postgres: localizePostgres(t.containers.postgres, t.site), redis: localizeRedis(t.containers.redis, t.site), main: t.main, worker: t.worker };
+            for (const [role, local] of Object.entries(processes)) {
+                const plain = [...local.command, ...Object.values(local.env)].join("\n");
+                for (const secret of secrets) assert.ok(!plain.includes(secret), `${t.id}'s ${role} gets a secret in its environment or command line`);
+                assert.ok(local.files.some((f) => f.mode === 0o400), `${t.id}'s ${role} gets no secret file`);
+            }
+        }
+    });
+
     test("the owner is set up, a Webhook + Code workflow is published, and the webhook returns the computed result", async () => {
         for (const t of tenants.values()) {
             await t.api.setupOwner(t.ownerEmail, OWNER_PASSWORD);
@@ -262,9 +289,9 @@ describe("each tenant runs as the program declares it", () => {
             });
             return { ...result, file: existsSync(output) ? readFileSync(output, "utf8") : "" };
         };
-        const own = await exportWith(a.main.env.N8N_ENCRYPTION_KEY, "own-key");
+        const own = await exportWith(secretsOf(a).N8N_ENCRYPTION_KEY, "own-key");
         assert.ok(own.file.includes(a.credentialSecret), `alpha's own key could not decrypt alpha's credential:\n${own.output}`);
-        const foreign = await exportWith(b.main.env.N8N_ENCRYPTION_KEY, "foreign-key");
+        const foreign = await exportWith(secretsOf(b).N8N_ENCRYPTION_KEY, "foreign-key");
         assert.ok(!foreign.file.includes(a.credentialSecret), "beta's key decrypted alpha's credential");
         assert.match(foreign.output, /could not be decrypted/);
     });
@@ -273,11 +300,11 @@ describe("each tenant runs as the program declares it", () => {
         const [a, b] = [tenant("alpha"), tenant("beta")];
         const psql = (target: Tenant, as: Tenant) =>
             runToEnd("psql", ["-h", "127.0.0.1", "-p", String(target.site.postgresPort), "-U", as.main.env.DB_POSTGRESDB_USER, "-d", target.main.env.DB_POSTGRESDB_DATABASE, "-tAc", "select current_user"], {
-                PGPASSWORD: as.main.env.DB_POSTGRESDB_PASSWORD,
+                PGPASSWORD: secretsOf(as).DB_POSTGRESDB_PASSWORD,
                 PGCONNECT_TIMEOUT: "5",
             });
         const redis = (target: Tenant, as: Tenant) =>
-            runToEnd("redis-cli", ["-h", "127.0.0.1", "-p", String(target.site.redisPort), "--no-auth-warning", "-a", as.main.env.QUEUE_BULL_REDIS_PASSWORD, "ping"], {});
+            runToEnd("redis-cli", ["-h", "127.0.0.1", "-p", String(target.site.redisPort), "--no-auth-warning", "-a", secretsOf(as).QUEUE_BULL_REDIS_PASSWORD, "ping"], {});
         for (const [target, other] of [[a, b], [b, a]]) {
             assert.match((await psql(target, target)).output, new RegExp(target.main.env.DB_POSTGRESDB_USER), `${target.id}'s own role cannot log in`);
             const intrusion = await psql(target, other);
