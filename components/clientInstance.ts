@@ -29,10 +29,10 @@ export interface ClientInstanceArgs {
 
 /** Container names of a tenant, as stack outputs. */
 export interface TenantContainers {
-    /** Absent for an RDS tenant. */
+    /** Absent for an RDS tenant, and for an archived one. */
     postgres?: string;
-    redis: string;
-    main: string;
+    redis?: string;
+    main?: string;
     workers: string[];
     runners: string[];
 }
@@ -57,8 +57,10 @@ export class ClientInstance extends pulumi.ComponentResource {
         const { plan } = args;
         const names = plan.names;
         const child: pulumi.CustomResourceOptions = { parent: this };
+        const archived = plan.status === "archived";
         // Data and keys survive every edit of tenants.json; removing the tenant fails instead of deleting them.
-        const keep: pulumi.CustomResourceOptions = { parent: this, protect: true };
+        // Once archived, a tenant may leave the file: its data then stays on the host, no longer managed.
+        const keep: pulumi.CustomResourceOptions = archived ? { parent: this, retainOnDelete: true } : { parent: this, protect: true };
         // Marked secret here rather than relying on the provider, so every value derived from them is too.
         const secret = (suffix: string, length: number) =>
             pulumi.secret(new random.RandomPassword(`${name}-${suffix}`, { length, special: false }, keep).result);
@@ -73,9 +75,15 @@ export class ClientInstance extends pulumi.ComponentResource {
             runnerToken: secret("runner-token", 48),
         });
 
-        const networks: Record<TenantNetwork, docker.Network> = {
+        // An archived tenant keeps only the internal network, where its final backup ran.
+        const networks: Partial<Record<TenantNetwork, docker.Network>> = {
             backend: new docker.Network(names.networks.backend, { name: names.networks.backend, internal: true, labels: networkLabels(plan, args.fleet, "backend") }, child),
-            egress: new docker.Network(names.networks.egress, { name: names.networks.egress, labels: networkLabels(plan, args.fleet, "egress") }, child),
+            egress: archived ? undefined : new docker.Network(names.networks.egress, { name: names.networks.egress, labels: networkLabels(plan, args.fleet, "egress") }, child),
+        };
+        const networkName = (role: TenantNetwork) => {
+            const found = networks[role];
+            if (!found) throw new Error(`internal: a container of ${name} joins the ${role} network, which it does not have`);
+            return found.name;
         };
 
         const volume = (volumeName: string, role: TenantVolume) => new docker.Volume(volumeName, { name: volumeName, labels: volumeLabels(plan, role) }, keep);
@@ -84,6 +92,8 @@ export class ClientInstance extends pulumi.ComponentResource {
             postgres: rds ? undefined : volume(names.volumes.postgres, "postgres"),
             redis: volume(names.volumes.redis, "redis"),
             n8n: volume(names.volumes.n8n, "n8n"),
+            // RDS keeps its own automated backups.
+            backups: rds ? undefined : volume(names.volumes.backups, "backups"),
         };
         const volumeName = (role: TenantVolume) => {
             const found = volumes[role];
@@ -110,8 +120,8 @@ export class ClientInstance extends pulumi.ComponentResource {
                     envs: runtime.apply((r) => envList(spec.environment(r))),
                     command: spec.command,
                     user: spec.user,
-                    networksAdvanced: spec.networks.map(({ network, aliases }) => ({ name: networks[network].name, aliases })),
-                    volumes: absentIfEmpty(spec.volumes.map(({ volume: role, containerPath }) => ({ volumeName: volumeName(role), containerPath }))),
+                    networksAdvanced: spec.networks.map(({ network, aliases }) => ({ name: networkName(network), aliases })),
+                    volumes: absentIfEmpty(spec.volumes.map(({ volume: role, containerPath, readOnly }) => ({ volumeName: volumeName(role), containerPath, readOnly }))),
                     uploads: absentIfEmpty([
                         ...spec.files.map(({ path, content, mode }) => ({ file: path, content, permissions: mode })),
                         // Readable by the process's own user only; marked secret, like everything derived from the passwords.
@@ -135,7 +145,7 @@ export class ClientInstance extends pulumi.ComponentResource {
                     destroyGraceSeconds: spec.stopGraceSeconds,
                     stopTimeout: spec.stopGraceSeconds,
                     securityOpts: ["no-new-privileges:true"],
-                    capabilities: spec.dropCapabilities ? { drops: ["ALL"] } : undefined,
+                    capabilities: spec.dropCapabilities ? { drops: ["ALL"], adds: spec.addCapabilities } : undefined,
                     logDriver: "json-file",
                     logOpts: { "max-size": "10m", "max-file": "3" },
                     labels: containerLabels(plan, args.fleet, spec),
@@ -163,13 +173,17 @@ export class ClientInstance extends pulumi.ComponentResource {
         this.url = pulumi.output(plan.url);
         this.port = pulumi.output(plan.port);
         this.target = pulumi.output(plan.target.name);
-        this.containers = pulumi.output({
-            postgres: rds ? undefined : nameOf(names.containers.postgres),
-            redis: nameOf(names.containers.redis),
-            main: nameOf(names.containers.main),
-            workers: workerIndexes.map((index) => nameOf(names.worker(index))),
-            runners: workerIndexes.map((index) => nameOf(names.runner(index))),
-        });
+        this.containers = pulumi.output(
+            archived
+                ? { workers: [], runners: [] }
+                : {
+                      postgres: rds ? undefined : nameOf(names.containers.postgres),
+                      redis: nameOf(names.containers.redis),
+                      main: nameOf(names.containers.main),
+                      workers: workerIndexes.map((index) => nameOf(names.worker(index))),
+                      runners: workerIndexes.map((index) => nameOf(names.runner(index))),
+                  },
+        );
         this.encryptionKey = encryptionKey;
         this.registerOutputs({ url: this.url, port: this.port, target: this.target, containers: this.containers, encryptionKey: this.encryptionKey });
     }

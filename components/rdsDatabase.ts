@@ -18,17 +18,26 @@ export interface RdsDatabaseArgs {
     fleet: string;
 }
 
+/** RDS snapshot identifiers take letters, digits and hyphens only. */
+function snapshotName(identifier: string, suffix: string): string {
+    return `${identifier}-${suffix}`.replace(/[^A-Za-z0-9-]/g, "-");
+}
+
 /** Resource name: `<tenant>-rds`. Pass the region's `aws.Provider` as `provider`. */
 export class RdsDatabase extends pulumi.ComponentResource {
-    /** Host name n8n and the one-shot database init connect to. */
+    /**
+     * Host name n8n and the one-shot database init connect to; known only once the snapshot taken
+     * before this n8n version exists, so nothing of that version touches the data before it.
+     */
     public readonly address: pulumi.Output<string>;
 
     constructor(name: string, args: RdsDatabaseArgs, opts: pulumi.ComponentResourceOptions) {
         super("n8n-fleet:index:RdsDatabase", name, {}, opts);
         const { plan, database } = args;
         const child: pulumi.CustomResourceOptions = { parent: this };
-        // Like the container volumes: removing or moving the tenant stops the update instead of deleting data.
-        const keep: pulumi.CustomResourceOptions = { parent: this, protect: true };
+        // Like the container volumes: removing or moving the tenant stops the update instead of deleting data;
+        // an archived tenant may leave tenants.json, and its instance then stays, no longer managed.
+        const keep: pulumi.CustomResourceOptions = plan.status === "archived" ? { parent: this, retainOnDelete: true } : { parent: this, protect: true };
         const tags = { "n8n-fleet:tenant": plan.id, "n8n-fleet:fleet": args.fleet };
 
         const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { name: database.identifier, subnetIds: database.aws.subnetIds, description: `n8n-fleet ${plan.id}`, tags }, child);
@@ -89,7 +98,15 @@ export class RdsDatabase extends pulumi.ComponentResource {
             keep,
         );
 
-        this.address = instance.address;
+        // Before a new n8n version migrates the database (and once more when archived): a snapshot that outlives its resource.
+        const moment = plan.status === "archived" ? "archived" : `before-n8n-${plan.n8nVersion}`;
+        const snapshot = new aws.rds.Snapshot(
+            `${name}-snapshot-${moment}`,
+            { dbInstanceIdentifier: instance.identifier, dbSnapshotIdentifier: snapshotName(database.identifier, moment), tags },
+            { parent: this, retainOnDelete: true },
+        );
+
+        this.address = pulumi.all([instance.address, snapshot.id]).apply(([address]) => address);
         this.registerOutputs({ address: this.address });
     }
 }

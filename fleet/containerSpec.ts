@@ -70,7 +70,11 @@ export function httpHealthcheck(url: string, startPeriodSeconds: number): Health
 }
 
 export function shellHealthcheck(script: string, startPeriodSeconds: number): Healthcheck {
-    return healthcheck(["CMD-SHELL", script], { intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds, retries: 5 });
+    return shellHealthcheckWith(script, { intervalSeconds: 10, timeoutSeconds: 5, startPeriodSeconds, retries: 5 });
+}
+
+export function shellHealthcheckWith(script: string, timing: ProbeTiming): Healthcheck {
+    return healthcheck(["CMD-SHELL", script], timing);
 }
 
 /**
@@ -102,10 +106,10 @@ export function secretFile(name: string, owner: string, content: (runtime: Tenan
 export type TenantNetwork = "backend" | "egress";
 
 /** The tenant's volumes, by what they hold. */
-export type TenantVolume = "postgres" | "redis" | "n8n";
+export type TenantVolume = "postgres" | "redis" | "n8n" | "backups";
 
 /** What each container of a tenant is there for; also its `n8n-fleet.role` label. */
-export type ContainerRole = "postgres" | "database-init" | "redis" | "main" | "worker" | "runner";
+export type ContainerRole = "postgres" | "database-init" | "redis" | "main" | "worker" | "runner" | "backup";
 
 /**
  * One container of a tenant, fully decided: the component turns it into a `docker.Container`
@@ -125,7 +129,7 @@ export interface ContainerSpec {
     /** `uid:gid` or a user name of the image; the image's default user when absent. */
     user?: string;
     networks: { network: TenantNetwork; aliases: string[] }[];
-    volumes: { volume: TenantVolume; containerPath: string }[];
+    volumes: { volume: TenantVolume; containerPath: string; readOnly?: boolean }[];
     /** Files written into the container before it starts; `mode` in octal, as the provider takes it. */
     files: { path: string; content: string; mode: string }[];
     /**
@@ -143,6 +147,8 @@ export interface ContainerSpec {
     runsOnce?: boolean;
     /** Drop every Linux capability; only images whose entrypoint must change users as root keep them. */
     dropCapabilities: boolean;
+    /** Capabilities given back after dropping all, in the `CAP_` form Docker reads back. */
+    addCapabilities?: string[];
     /**
      * Seconds Docker waits after the stop signal before it kills the process, when the container
      * is stopped, replaced or deleted: longer than the process's own clean shutdown.

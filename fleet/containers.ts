@@ -10,11 +10,15 @@ import { redisContainer } from "./redis";
 import { mainContainer, workerContainer } from "./n8n";
 import { runnerContainer } from "./runners";
 import { RdsPlan, databaseInitContainer } from "./rds";
+import { backupContainer, finalBackupContainer, preUpgradeBackupContainer } from "./backup";
 
 export function tenantContainers(plan: TenantPlan): ContainerSpec[] {
+    // An archived tenant keeps its data and runs nothing: only its final backup, taken before the rest goes.
+    if (plan.status === "archived") return isRds(plan) ? [] : [finalBackupContainer(plan)];
     const workers = Array.from({ length: plan.workers }, (_, i) => i + 1);
+    const database = isRds(plan) ? [databaseInitContainer(plan)] : [postgresContainer(plan), preUpgradeBackupContainer(plan), backupContainer(plan)];
     return [
-        isRds(plan) ? databaseInitContainer(plan) : postgresContainer(plan),
+        ...database,
         redisContainer(plan),
         mainContainer(plan),
         ...workers.flatMap((index) => [workerContainer(plan, index), runnerContainer(plan, index)]),

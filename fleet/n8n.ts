@@ -126,13 +126,16 @@ export function mainContainer(plan: TenantPlan): ContainerSpec {
             { network: "egress", aliases: [] },
         ],
         ports: [{ internal: PORTS.n8n, external: plan.port, ip: plan.target.publishAddress }],
-        after: [databaseContainer(plan), plan.names.containers.redis],
+        after: [...databaseContainers(plan), plan.names.containers.redis],
     };
 }
 
-/** The container that must be done before n8n starts: the tenant's PostgreSQL, or the one-shot that prepares its RDS database. */
-function databaseContainer(plan: TenantPlan): string {
-    return plan.database.kind === "rds" ? plan.names.databaseInit : plan.names.containers.postgres;
+/**
+ * What must be done before n8n starts: for an RDS tenant, the one-shot that prepares its database;
+ * otherwise its PostgreSQL and the backup taken before this n8n version first touches the data.
+ */
+function databaseContainers(plan: TenantPlan): string[] {
+    return plan.database.kind === "rds" ? [plan.names.databaseInit] : [plan.names.containers.postgres, plan.names.backupBefore(plan.n8nVersion)];
 }
 
 /** Queue worker `index` (1-based). Created once the main is healthy, as n8n-hosting's compose file does: the main has migrated the database by then. */
@@ -148,7 +151,7 @@ export function workerContainer(plan: TenantPlan, index: number): ContainerSpec 
             { network: "egress", aliases: [] },
         ],
         ports: [],
-        after: [databaseContainer(plan), plan.names.containers.redis, plan.names.containers.main],
+        after: [...databaseContainers(plan), plan.names.containers.redis, plan.names.containers.main],
     };
 }
 

@@ -22,10 +22,16 @@ export interface TenantNames {
     /** PostgreSQL role n8n logs in with: `client_a_user`. */
     databaseUser: string;
     networks: { backend: string; egress: string };
-    volumes: { postgres: string; redis: string; n8n: string };
+    volumes: { postgres: string; redis: string; n8n: string; backups: string };
     containers: { postgres: string; redis: string; main: string };
     /** One-shot container that creates the database and n8n's role on an RDS instance. */
     databaseInit: string;
+    /** The backup sidecar, taking sets on the tenant's schedule. */
+    backup: string;
+    /** One-shot backup taken before the containers move to n8n `version`. */
+    backupBefore(version: string): string;
+    /** One-shot backup taken when the tenant is archived. */
+    finalBackup: string;
     /** Container of queue worker `index` (1-based). */
     worker(index: number): string;
     /** Container of the task-runner sidecar of queue worker `index`. */
@@ -49,6 +55,7 @@ export function tenantNames(tenantId: string): TenantNames {
             postgres: `${tenantId}-postgres-data`,
             redis: `${tenantId}-redis-data`,
             n8n: `${tenantId}-n8n-data`,
+            backups: `${tenantId}-backups`,
         },
         containers: {
             postgres: `${tenantId}-postgres`,
@@ -56,6 +63,9 @@ export function tenantNames(tenantId: string): TenantNames {
             main: `${tenantId}-n8n`,
         },
         databaseInit: `${tenantId}-database-init`,
+        backup: `${tenantId}-backup`,
+        backupBefore: (version) => `${tenantId}-backup-before-n8n-${version}`,
+        finalBackup: `${tenantId}-backup-final`,
         worker: (index) => `${tenantId}-n8n-worker-${index}`,
         runner: (index) => `${tenantId}-n8n-worker-${index}-runner`,
         workerHost: (index) => `n8n-worker-${index}`,

@@ -20,6 +20,15 @@ export interface OutboundExceptions {
     allowIpRanges: readonly string[];
 }
 
+export type TenantStatus = "active" | "suspended" | "archived";
+
+/** When the backup sidecar takes a set, and which sets it keeps. */
+export interface BackupPlan {
+    schedule: "hourly" | "daily";
+    periodSeconds: number;
+    keep: { hourly: number; daily: number; weekly: number };
+}
+
 export interface TenantPlan {
     id: string;
     target: Target;
@@ -35,7 +44,9 @@ export interface TenantPlan {
     budget: TenantBudget;
     sizing: TenantSizing;
     timezone: string;
-    status: "active" | "suspended";
+    /** `archived`: final backup taken, containers removed, volumes, backups and key kept. */
+    status: TenantStatus;
+    backup: BackupPlan;
     /** Its own PostgreSQL container, or its own RDS instance with every setting decided. */
     database: DatabasePlan;
     /** Extra n8n environment variables, already checked against the reserved ones. */
@@ -55,7 +66,8 @@ export interface ResolvedSettings {
     concurrency: number;
     resources: { cpus: number; memoryGb: number; diskGb: number };
     timezone: string;
-    status: "active" | "suspended";
+    status: TenantStatus;
+    backup: BackupPlan;
     database: DatabaseSpec;
     env: Record<string, string>;
     outbound: OutboundExceptions;
@@ -70,6 +82,7 @@ export function resolveSettings(entry: TenantEntry, defaults: TenantSettings, de
         resources: { ...BUILT_IN_DEFAULTS.resources, ...defaults.resources, ...entry.resources },
         timezone: entry.timezone ?? defaults.timezone ?? BUILT_IN_DEFAULTS.timezone,
         status: entry.status ?? defaults.status ?? BUILT_IN_DEFAULTS.status,
+        backup: backupPlan(entry.backup, defaults.backup),
         database: entry.database ?? defaults.database ?? BUILT_IN_DEFAULTS.database,
         env: { ...defaults.env, ...entry.env },
         // Field by field, like resources: a tenant's own list replaces the default one.
@@ -77,6 +90,16 @@ export function resolveSettings(entry: TenantEntry, defaults: TenantSettings, de
             allowHostnames: entry.outbound?.allowHostnames ?? defaults.outbound?.allowHostnames ?? BUILT_IN_DEFAULTS.outbound.allowHostnames,
             allowIpRanges: entry.outbound?.allowIpRanges ?? defaults.outbound?.allowIpRanges ?? BUILT_IN_DEFAULTS.outbound.allowIpRanges,
         },
+    };
+}
+
+/** Field by field, like resources: the tenant's own, else `defaults.backup`, else the built-in defaults. */
+function backupPlan(own: TenantSettings["backup"], defaults: TenantSettings["backup"]): BackupPlan {
+    const schedule = own?.schedule ?? defaults?.schedule ?? BUILT_IN_DEFAULTS.backup.schedule;
+    return {
+        schedule,
+        periodSeconds: schedule === "hourly" ? 3600 : 86400,
+        keep: { ...BUILT_IN_DEFAULTS.backup.keep, ...defaults?.keep, ...own?.keep },
     };
 }
 
@@ -118,6 +141,7 @@ export function planTenant(entry: TenantEntry, settings: ResolvedSettings, targe
         sizing: sizeTenant(budget, settings.workers, settings.database.kind),
         timezone: settings.timezone,
         status: settings.status,
+        backup: settings.backup,
         database: planDatabase(entry.id, settings.database, target),
         env: settings.env,
         outbound: settings.outbound,

@@ -38,6 +38,8 @@ export interface TenantSizing {
     worker: Limits;
     /** Each task-runner sidecar. */
     runner: Limits;
+    /** The backup sidecar, and the one-shot backups, of a container tenant. */
+    backup: Limits;
     /** V8 old-space limit of every n8n process: under the container limit, so Node collects before the kernel kills. */
     n8nHeapMb: number;
 }
@@ -50,6 +52,8 @@ export const MEMORY_FLOOR_MB = {
     postgres: 256,
     /** psql, once, for an RDS tenant. */
     databaseInit: 64,
+    /** pg_dump and gzip, on the tenant's schedule (container tenants; RDS keeps its own backups). */
+    backup: 128,
     redis: 64,
     n8n: 640,
     runner: 192,
@@ -59,6 +63,7 @@ export const MEMORY_FLOOR_MB = {
 const CPU_WEIGHT = {
     postgres: 2,
     databaseInit: 0,
+    backup: 1,
     redis: 1,
     n8n: 4,
     runner: 2,
@@ -77,7 +82,8 @@ export const MIN_TENANT_CPUS = 0.5;
 type Process = keyof typeof MEMORY_FLOOR_MB;
 
 function containerCounts(workers: number, database: DatabaseKind): Record<Process, number> {
-    return { postgres: database === "container" ? 1 : 0, databaseInit: database === "rds" ? 1 : 0, redis: 1, n8n: 1 + workers, runner: workers };
+    const container = database === "container" ? 1 : 0;
+    return { postgres: container, databaseInit: 1 - container, backup: container, redis: 1, n8n: 1 + workers, runner: workers };
 }
 
 /** Containers of a tenant with this many workers: the database side, Redis, main, and a worker and a runner per worker. */
@@ -120,6 +126,7 @@ export function sizeTenant(budget: Budget, workers: number, database: DatabaseKi
         main: n8n,
         worker: n8n,
         runner: { memoryMb: memory("runner"), cpus: cpus("runner") },
+        backup: { memoryMb: memory("backup"), cpus: cpus("backup") },
         n8nHeapMb: Math.floor(n8n.memoryMb * 0.75),
     };
 }

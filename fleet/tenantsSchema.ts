@@ -26,6 +26,7 @@ export const BUILT_IN_DEFAULTS = {
     database: { kind: "container" },
     env: {},
     outbound: { allowHostnames: [], allowIpRanges: [] },
+    backup: { schedule: "daily", keep: { hourly: 24, daily: 7, weekly: 4 } },
 } as const;
 
 const resources = z
@@ -127,7 +128,24 @@ const tenantSettings = {
         .string()
         .refine(isTimeZone, { error: (issue) => `${JSON.stringify(issue.input)} is not an IANA time zone. Fix: use one such as "Europe/Berlin", "America/New_York" or "UTC", with exact capitals` })
         .meta({ description: `IANA time zone for schedules, such as \`Europe/Berlin\`. Default \`${BUILT_IN_DEFAULTS.timezone}\`.` }),
-    status: z.enum(["active", "suspended"]).meta({ description: "`suspended` stops every container of the tenant and keeps all its data. Default `active`." }),
+    status: z.enum(["active", "suspended", "archived"]).meta({
+        description:
+            "`suspended` stops every container of the tenant and keeps all its data. `archived` takes a final backup, then removes its containers and keeps its volumes, backups and key; only an archived tenant may leave the file. Default `active`.",
+    }),
+    backup: z
+        .strictObject({
+            schedule: z.enum(["hourly", "daily"]).meta({ description: `How often the tenant's backup sidecar takes a backup set. Default \`${BUILT_IN_DEFAULTS.backup.schedule}\`.` }),
+            keep: z
+                .strictObject({
+                    hourly: z.int().min(0).max(168).meta({ description: `Newest hourly sets kept (hourly schedule). Default ${BUILT_IN_DEFAULTS.backup.keep.hourly}.` }),
+                    daily: z.int().min(1).max(366).meta({ description: `Newest daily sets kept: the last set of each day. Default ${BUILT_IN_DEFAULTS.backup.keep.daily}.` }),
+                    weekly: z.int().min(0).max(520).meta({ description: `Weekly sets kept beyond those: the last set of each ISO week. Default ${BUILT_IN_DEFAULTS.backup.keep.weekly}.` }),
+                })
+                .partial()
+                .meta({ description: "Retention: a set is kept while it is one of the newest hourly, daily or weekly ones." }),
+        })
+        .partial()
+        .meta({ description: "Scheduled backups of the tenant's database and n8n files into a volume of its own. Fields left out come from `defaults.backup`." }),
     database,
     env,
     outbound,

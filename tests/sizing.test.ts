@@ -4,9 +4,9 @@ import { Limits, MEMORY_FLOOR_MB, MIN_CPUS_PER_CONTAINER, MIN_TENANT_CPUS, Tenan
 import { isStableCpus, stableCpus } from "../fleet/dockerForms";
 import { MAX_WORKERS } from "../fleet/tenantsSchema";
 
-/** What one tenant's containers are given together: PostgreSQL, Redis, main, and each worker with its runner. */
+/** What one tenant's lasting containers are given together: PostgreSQL, its backup sidecar, Redis, main, and each worker with its runner. */
 function totalLimits(sizing: TenantSizing, workers: number): Limits {
-    const parts: Limits[] = [sizing.postgres, sizing.redis, sizing.main, ...Array<Limits>(workers).fill(sizing.worker), ...Array<Limits>(workers).fill(sizing.runner)];
+    const parts: Limits[] = [sizing.postgres, sizing.backup, sizing.redis, sizing.main, ...Array<Limits>(workers).fill(sizing.worker), ...Array<Limits>(workers).fill(sizing.runner)];
     return {
         memoryMb: parts.reduce((sum, p) => sum + p.memoryMb, 0),
         cpus: Math.round(parts.reduce((sum, p) => sum + p.cpus, 0) * 100) / 100,
@@ -40,16 +40,18 @@ test("at the minimum budget every process gets at least its floor", () => {
         assert.ok(sizing.redis.memoryMb >= MEMORY_FLOOR_MB.redis);
         assert.ok(sizing.main.memoryMb >= MEMORY_FLOOR_MB.n8n);
         assert.ok(sizing.runner.memoryMb >= MEMORY_FLOOR_MB.runner);
-        for (const limits of [sizing.postgres, sizing.redis, sizing.main, sizing.worker, sizing.runner]) assert.ok(limits.cpus >= MIN_CPUS_PER_CONTAINER);
+        assert.ok(sizing.backup.memoryMb >= MEMORY_FLOOR_MB.backup);
+        for (const limits of [sizing.postgres, sizing.backup, sizing.redis, sizing.main, sizing.worker, sizing.runner]) assert.ok(limits.cpus >= MIN_CPUS_PER_CONTAINER);
     }
-    assert.equal(minimumCpus(1), MIN_TENANT_CPUS);
+    assert.equal(minimumCpus(1), 0.6, "six containers at 0.1 each");
+    assert.ok(minimumCpus(1) >= MIN_TENANT_CPUS);
 });
 
 test("every CPU quota the sizing gives, for any budget in hundredths, is one the provider reads back unchanged", () => {
     for (let workers = 1; workers <= MAX_WORKERS; workers += 3) {
         for (let hundredths = Math.round(minimumCpus(workers) * 100); hundredths <= 3300; hundredths += 7) {
             const sizing = sizeTenant({ cpus: hundredths / 100, memoryMb: minimumMemoryMb(workers) }, workers);
-            for (const limits of [sizing.postgres, sizing.redis, sizing.main, sizing.worker, sizing.runner]) {
+            for (const limits of [sizing.postgres, sizing.backup, sizing.redis, sizing.main, sizing.worker, sizing.runner]) {
                 const declared = stableCpus(limits.cpus);
                 assert.ok(isStableCpus(declared), `${workers} workers, ${hundredths / 100} CPU: ${declared} would read back otherwise`);
                 assert.equal(Number(declared), limits.cpus);

@@ -126,3 +126,17 @@ export function localizeN8n(container: Registration, site: LocalSite, role: "mai
         },
     });
 }
+
+/**
+ * The backup containers (sidecar and one-shots): PostgreSQL on loopback, and the two mount points
+ * (backup volume, n8n volume) at local folders. The same script and environment otherwise.
+ */
+export function localizeBackup(container: Registration, site: LocalSite, backupsDir: string): LocalProcess {
+    const env = envOf(container);
+    requireKeys(env, ["PGHOST", "PGPORT", "PGPASSWORD_FILE", "KEY_FINGERPRINT"], container.name);
+    return withLocalFiles(container, site, {
+        command: container.inputs.command as string[],
+        // The n8n volume is mounted at the user folder's .n8n in the containers.
+        env: { ...env, PGHOST: LOOPBACK, PGPORT: String(site.postgresPort), BACKUPS_DIR: backupsDir, N8N_FILES_DIR: join(site.n8nUserFolder, ".n8n") },
+    });
+}

@@ -31,6 +31,11 @@ export class N8nApi {
         return this.request("POST", "/rest/login", { emailOrLdapLoginId: email, password });
     }
 
+    /** Creates a workflow without publishing it; returns its id. */
+    async createWorkflow(workflow: unknown): Promise<string> {
+        return (await this.request("POST", "/rest/workflows", workflow)).id;
+    }
+
     /** Creates a workflow and publishes (activates) its current version; returns its id. */
     async publishWorkflow(workflow: unknown): Promise<string> {
         const created = await this.request("POST", "/rest/workflows", workflow);

@@ -8,14 +8,15 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { PROJECT_ROOT, TYPES, processEnvOf, runFleet } from "../harness/runFleet";
 import type { Registration } from "../harness/recordingMocks";
 import { PINNED } from "../../fleet/versions";
-import { LocalProcess, LocalSite, localizeN8n, localizePostgres, localizeRedis } from "./localize";
+import { LocalProcess, LocalSite, localizeBackup, localizeN8n, localizePostgres, localizeRedis } from "./localize";
+import { keyFingerprint } from "../../fleet/backup";
 import { Running, freePort, memoryOfTree, ownedDir, postgresBinDir, postgresOsUser, runToEnd, start, stop, stopAll, tail, waitForHttp, writeFile } from "./processes";
 import { N8nApi, callOutWorkflow, callWebhook, sumWorkflow } from "./n8nApi";
 import { createServer, Server } from "node:http";
@@ -29,7 +30,7 @@ const BURST_CONCURRENCY = 10;
 interface Tenant {
     id: string;
     site: LocalSite;
-    containers: { postgres: Registration; redis: Registration; main: Registration; worker: Registration };
+    containers: { postgres: Registration; redis: Registration; main: Registration; worker: Registration; backup: Registration };
     main: LocalProcess;
     worker: LocalProcess;
     processes: { postgres?: Running; redis?: Running; main?: Running; worker?: Running };
@@ -197,6 +198,7 @@ before(async () => {
             redis: run.named(`${id}-redis`),
             main: run.named(`${id}-n8n`),
             worker: run.named(`${id}-n8n-worker-1`),
+            backup: run.named(`${id}-backup`),
         };
         for (const c of Object.values(containers)) assert.equal(c.type, TYPES.container);
         const site = await siteFor(id);
@@ -396,5 +398,83 @@ describe("each tenant runs as the program declares it", () => {
         assert.notEqual(exit, "still running", "n8n started with a different encryption key");
         assert.notEqual(exit, "0");
         assert.match(tail(wrongKey, 60), /Mismatching encryption keys/);
+    });
+    test("backup and restore drill: a set of the database and files without the key, a wrong key refused before any change, a destroyed tenant restored and working", async () => {
+        const [a, b] = [tenant("alpha"), tenant("beta")];
+        assert.ok(a.workflowId && a.credentialId);
+        // The restart check left alpha's main stopped.
+        await startMain(a);
+        await a.api.login(a.ownerEmail, OWNER_PASSWORD);
+
+        // A tenant of some size: 100 workflows and 10,000 past executions (copies of a real one).
+        for (let i = 0; i < 100; i++) await a.api.createWorkflow({ ...sumWorkflow(a.id), name: `drill ${i}`, nodes: (sumWorkflow(a.id).nodes as object[]).map((n) => ({ ...n, webhookId: undefined })) });
+        const sql = (query: string) => runToEnd("psql", ["-h", "127.0.0.1", "-p", String(a.site.postgresPort), "-U", a.main.env.DB_POSTGRESDB_USER, "-d", a.main.env.DB_POSTGRESDB_DATABASE, "-v", "ON_ERROR_STOP=1", "-tAc", query], { PGPASSWORD: secretsOf(a).DB_POSTGRESDB_PASSWORD });
+        const copied = await sql(`
+            DO $$ DECLARE cols text; first int; last int; BEGIN
+              SELECT min(id), max(id) INTO first, last FROM execution_entity;
+              SELECT string_agg(quote_ident(column_name), ',') INTO cols FROM information_schema.columns WHERE table_name = 'execution_entity' AND column_name <> 'id';
+              EXECUTE format('INSERT INTO execution_entity (%s) SELECT %s FROM execution_entity, generate_series(1, 10000 - (SELECT count(*) FROM execution_entity)::int) WHERE id = %s', cols, cols, first);
+              SELECT string_agg(quote_ident(column_name), ',') INTO cols FROM information_schema.columns WHERE table_name = 'execution_data' AND column_name <> 'executionId';
+              EXECUTE format('INSERT INTO execution_data ("executionId", %s) SELECT e.id, %s FROM execution_entity e, (SELECT * FROM execution_data WHERE "executionId" = %s) d WHERE e.id > %s', cols, (SELECT string_agg('d.' || quote_ident(column_name), ',') FROM information_schema.columns WHERE table_name = 'execution_data' AND column_name <> 'executionId'), first, last);
+            END $$;
+            SELECT (SELECT count(*) FROM workflow_entity) || ' ' || (SELECT count(*) FROM execution_entity);`);
+        assert.equal(copied.status, 0, copied.output);
+        const [workflows, executions] = (copied.output.trim().split("\n").at(-1) ?? "").split(" ").map(Number);
+        assert.ok(workflows >= 100 && executions >= 10_000, copied.output);
+
+        // The backup sidecar's own script and environment, once.
+        const backupsDir = ownedDir(join(workRoot, "alpha-backups"));
+        const backup = localizeBackup(a.containers.backup, a.site, backupsDir);
+        writeLocalFiles(backup);
+        const script = (name: string) => backup.files.find((f) => f.containerPath === `/usr/local/bin/${name}`)?.path ?? assert.fail(`no ${name} in the backup container`);
+        let started = performance.now();
+        const taken = await runToEnd("bash", [script("n8n-fleet-backup"), "once", "drill"], backup.env);
+        const backupSeconds = (performance.now() - started) / 1000;
+        assert.equal(taken.status, 0, taken.output);
+        const setName = readdirSync(backupsDir).find((name) => name.endsWith("-drill")) ?? assert.fail(`no set in ${readdirSync(backupsDir)}`);
+        const set = join(backupsDir, setName);
+        const manifest = JSON.parse(readFileSync(join(set, "manifest.json"), "utf8"));
+        assert.equal(manifest.tenant, "alpha");
+        assert.equal(manifest.n8nVersion, PINNED.n8n);
+        assert.equal(manifest.keyFingerprint, keyFingerprint(secretsOf(a).N8N_ENCRYPTION_KEY));
+        assert.match(manifest.postgresVersion, /^\d+\.\d+/);
+        assert.deepEqual(manifest.files.map((f: { name: string }) => f.name), ["database.dump", "n8n-files.tar.gz"]);
+        const listed = await runToEnd("tar", ["-tzf", join(set, "n8n-files.tar.gz")], {});
+        assert.ok(existsSync(join(a.site.n8nUserFolder, ".n8n", "config")), "n8n keeps its key in config");
+        assert.doesNotMatch(listed.output, /^\.\/config$/m, "the key's config file was backed up");
+        const setBytes = readdirSync(set).reduce((sum, name) => sum + statSync(join(set, name)).size, 0);
+
+        // Another tenant's key: refused, and nothing changed.
+        const restore = script("n8n-fleet-restore");
+        const refused = await runToEnd("bash", [restore, set], { ...backup.env, KEY_FINGERPRINT: keyFingerprint(secretsOf(b).N8N_ENCRYPTION_KEY) });
+        assert.equal(refused.status, 3, refused.output);
+        assert.match(refused.output, /is not the one this set was taken with .* nothing was changed/);
+        assert.equal((await sql("SELECT count(*) FROM workflow_entity")).output.trim(), String(workflows));
+
+        // Destroy the tenant's data, deploy it afresh, restore.
+        for (const proc of [a.processes.worker, a.processes.main, a.processes.postgres]) if (proc) await stop(proc);
+        rmSync(a.site.postgresDataDir, { recursive: true, force: true });
+        ownedDir(a.site.postgresDataDir, pgUser);
+        rmSync(a.site.n8nUserFolder, { recursive: true, force: true });
+        ownedDir(a.site.n8nUserFolder);
+        await startPostgres(a);
+        assert.equal((await sql("SELECT count(*) FROM pg_tables WHERE tablename = 'workflow_entity'")).output.trim(), "0", "the database was not destroyed");
+        ownedDir(join(a.site.n8nUserFolder, ".n8n"));
+        started = performance.now();
+        const restored = await runToEnd("bash", [restore, set], backup.env);
+        const restoreSeconds = (performance.now() - started) / 1000;
+        assert.equal(restored.status, 0, restored.output);
+
+        // The restored tenant: same owner, workflows and executions, its webhook answers through the worker, its credential decrypts.
+        await startMain(a);
+        await startWorker(a);
+        await a.api.login(a.ownerEmail, OWNER_PASSWORD);
+        assert.equal((await sql("SELECT count(*) FROM workflow_entity")).output.trim(), String(workflows));
+        assert.equal((await sql("SELECT count(*) FROM execution_entity")).output.trim(), String(executions));
+        assert.deepEqual((await callWebhookOnceRegistered(a, { a: 40, b: 2 })).body, { sum: 42, tenant: "alpha" });
+        assert.equal((await a.api.credentialData(a.credentialId)).data.name, a.credentialSecret);
+        console.log(
+            `backup and restore drill, ${workflows} workflows and ${executions} executions: backup ${backupSeconds.toFixed(1)} s, set ${(setBytes / 1024 / 1024).toFixed(1)} MiB, restore ${restoreSeconds.toFixed(1)} s`,
+        );
     });
 });

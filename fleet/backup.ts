@@ -1,0 +1,130 @@
+/**
+ * Backups of a container tenant: a sidecar of the tenant's own postgres image that takes a set on
+ * its schedule, a one-shot set before its n8n version changes, and a final one when it is
+ * archived. Each set holds a pg_dump, the n8n data folder's files that matter (never the key) and
+ * a manifest with the key's fingerprint (fleet/backup.sh).
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TenantPlan } from "./plan";
+import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, secretFile, shellHealthcheckWith } from "./containerSpec";
+import { SERVICE_HOSTS } from "./names";
+
+/** The backup volume in the container, and the n8n volume, mounted read-only. */
+export const BACKUPS_DIR = "/backups";
+export const N8N_FILES_DIR = "/n8n-data";
+
+export const BACKUP_SCRIPT = {
+    path: "/usr/local/bin/n8n-fleet-backup",
+    content: readFileSync(join(__dirname, "backup.sh"), "utf8"),
+    mode: "0755",
+};
+
+/** Shipped beside the backup script, so a restore runs in the same image and environment (`npm run restore`). */
+export const RESTORE_SCRIPT = {
+    path: "/usr/local/bin/n8n-fleet-restore",
+    content: readFileSync(join(__dirname, "restore.sh"), "utf8"),
+    mode: "0755",
+};
+
+/** Root in the container, with no capability but reading files it does not own (n8n's, uid 1000). */
+const BACKUP_USER = "0:0";
+const READ_ANY_FILE = "CAP_DAC_READ_SEARCH";
+
+/** Compared with the key in hand before a restore touches anything; the key itself is never in a backup. */
+export function keyFingerprint(encryptionKey: string): string {
+    return `sha256:${createHash("sha256").update(encryptionKey).digest("hex")}`;
+}
+
+const PASSWORD_FILE = secretFile("backup-database-password", "0", (runtime) => runtime.databasePassword);
+
+/** What every backup container of the tenant shares: image, user, networks, volumes, environment. */
+function backupProcess(plan: TenantPlan, n8nVersion: string): Omit<ContainerSpec, "name" | "command" | "healthcheck" | "runsOnce" | "waitForHealthy" | "after"> {
+    return {
+        role: "backup",
+        image: plan.images.postgres,
+        limits: plan.sizing.backup,
+        // n8n's own role: it owns every table it dumps; the superuser is not needed.
+        environment: (runtime: TenantRuntime) => ({
+            TENANT: plan.id,
+            N8N_VERSION: n8nVersion,
+            KEY_FINGERPRINT: keyFingerprint(runtime.encryptionKey),
+            PGHOST: SERVICE_HOSTS.postgres,
+            PGPORT: String(PORTS.postgres),
+            PGUSER: plan.names.databaseUser,
+            PGDATABASE: plan.names.database,
+            PGPASSWORD_FILE: PASSWORD_FILE.path,
+            BACKUP_PERIOD_SECONDS: String(plan.backup.periodSeconds),
+            KEEP_HOURLY: String(plan.backup.schedule === "hourly" ? plan.backup.keep.hourly : 0),
+            KEEP_DAILY: String(plan.backup.keep.daily),
+            KEEP_WEEKLY: String(plan.backup.keep.weekly),
+        }),
+        user: BACKUP_USER,
+        // Only the internal network: it talks to the tenant's PostgreSQL and to nothing else.
+        networks: [{ network: "backend", aliases: [] }],
+        volumes: [
+            { volume: "backups", containerPath: BACKUPS_DIR },
+            { volume: "n8n", containerPath: N8N_FILES_DIR, readOnly: true },
+        ],
+        files: [BACKUP_SCRIPT, RESTORE_SCRIPT],
+        secretFiles: [PASSWORD_FILE],
+        ports: [],
+        dropCapabilities: true,
+        addCapabilities: [READ_ANY_FILE],
+        stopGraceSeconds: 30,
+    };
+}
+
+/** Unhealthy when the last successful set is more than two periods old (or there is none after the start period). */
+export function backupHealthcheck(plan: TenantPlan): Healthcheck {
+    const twoPeriods = 2 * plan.backup.periodSeconds;
+    return shellHealthcheckWith(
+        `test -f ${BACKUPS_DIR}/last-success && test $(( $(date +%s) - $(cat ${BACKUPS_DIR}/last-success) )) -lt ${twoPeriods}`,
+        { intervalSeconds: 60, timeoutSeconds: 10, startPeriodSeconds: 600, retries: 3 },
+    );
+}
+
+/** The sidecar: a set at start, then one per period, pruned by the tenant's retention. */
+export function backupContainer(plan: TenantPlan): ContainerSpec {
+    return {
+        ...backupProcess(plan, plan.n8nVersion),
+        name: plan.names.backup,
+        command: [BACKUP_SCRIPT.path, "loop"],
+        healthcheck: backupHealthcheck(plan),
+        waitForHealthy: false,
+        after: [plan.names.containers.postgres],
+    };
+}
+
+/**
+ * One set taken before the containers move to `plan.n8nVersion`: named after that version, so a
+ * new version creates a new one-shot, which runs while the old containers still serve and before
+ * the new main migrates the database. A failed migration is rolled back from it.
+ */
+export function preUpgradeBackupContainer(plan: TenantPlan): ContainerSpec {
+    return {
+        ...backupProcess(plan, `before ${plan.n8nVersion}`),
+        name: plan.names.backupBefore(plan.n8nVersion),
+        command: [BACKUP_SCRIPT.path, "once", `before-n8n-${plan.n8nVersion}`],
+        runsOnce: true,
+        waitForHealthy: false,
+        after: [plan.names.containers.postgres],
+    };
+}
+
+/**
+ * The set taken when the tenant is archived. Pulumi deletes what left the program only after it
+ * has created what is new, so this runs while the tenant's PostgreSQL still does; it finds it by
+ * its alias on the backend network, which an archived tenant keeps.
+ */
+export function finalBackupContainer(plan: TenantPlan): ContainerSpec {
+    return {
+        ...backupProcess(plan, plan.n8nVersion),
+        name: plan.names.finalBackup,
+        command: [BACKUP_SCRIPT.path, "once", "final"],
+        runsOnce: true,
+        waitForHealthy: false,
+        after: [],
+    };
+}
