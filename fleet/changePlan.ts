@@ -55,6 +55,8 @@ export interface TargetLoad {
 export interface ChangePlan {
     changes: TenantChange[];
     unchanged: string[];
+    /** What must not be merged as it is: the command exits non-zero. */
+    blocked: Risk[];
     risks: Risk[];
     targets: TargetLoad[];
 }
@@ -109,8 +111,11 @@ function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[]): st
         if (after.status === "suspended") {
             details.push("suspended: its containers are replaced by stopped ones, data kept");
             risk("is suspended: its editor, webhooks and schedules stop until it is resumed.", "Make sure the client expects it; resume with \"status\": \"active\".");
+        } else if (after.status === "archived") {
+            details.push("archived: a final backup, then its containers are removed; volumes, backups and key kept");
+            risk("is archived: its n8n stops for good after a final backup set.", "Escrow its key (encryptionKeys) now; once deployed, it may leave tenants.json, and its data stays on the host until deleted by hand (README, Offboarding).");
         } else {
-            details.push("resumed: its containers are started again");
+            details.push(`${before.status === "archived" ? "restored from the archive" : "resumed"}: its containers are started again`);
         }
     }
     const order = compareVersions(after.n8nVersion, before.n8nVersion);
@@ -194,6 +199,7 @@ function targetLoads(base: FleetSnapshot | undefined, head: FleetSnapshot): Targ
 /** Compares the base (undefined: nothing deployed yet) with the head. */
 export function compareFleets(base: FleetSnapshot | undefined, head: FleetSnapshot): ChangePlan {
     const risks: Risk[] = [];
+    const blocked: Risk[] = [];
     const changes: TenantChange[] = [];
     const unchanged: string[] = [];
     const before = new Map((base?.tenants ?? []).map((t) => [t.id, t]));
@@ -217,11 +223,19 @@ export function compareFleets(base: FleetSnapshot | undefined, head: FleetSnapsh
     for (const tenant of base?.tenants ?? []) {
         if (remaining.has(tenant.id)) continue;
         changes.push({ id: tenant.id, kind: "removed", target: tenant.target.name, details: [] });
-        risks.push({
-            tenant: tenant.id,
-            what: "is removed: its volumes, passwords and encryption key are protected, so `pulumi up` will stop with \"protected\" instead of deleting its data.",
-            todo: `Offboard it on purpose first: back up, escrow the key, unprotect only its resources (${OFFBOARDING_DOCS}).`,
-        });
+        if (tenant.status === "archived") {
+            risks.push({
+                tenant: tenant.id,
+                what: "leaves the stack: its volumes and backups stay on the host, no longer managed, and its key leaves the stack's outputs.",
+                todo: `Check the key is escrowed; delete its volumes by hand only when the contract says so (${OFFBOARDING_DOCS}).`,
+            });
+        } else {
+            blocked.push({
+                tenant: tenant.id,
+                what: `is removed while ${tenant.status}: only an archived tenant may leave tenants.json (its data is protected, so \`pulumi up\` would stop).`,
+                todo: `Put it back with "status": "archived" and deploy (a final backup is taken, its containers removed), then remove it in a later change (${OFFBOARDING_DOCS}).`,
+            });
+        }
     }
 
     const targets = targetLoads(base, head);
@@ -236,5 +250,5 @@ export function compareFleets(base: FleetSnapshot | undefined, head: FleetSnapsh
             }
         }
     }
-    return { changes, unchanged, risks, targets };
+    return { changes, unchanged, blocked, risks, targets };
 }

@@ -45,6 +45,11 @@ function resources(row: ChangePlan["targets"][number]): [string, Load, string][]
 
 export function renderText(plan: ChangePlan, context: PlanContext): string {
     const lines = [`n8n-fleet plan for stack ${context.stack}: ${context.tenantsFile} against ${context.base}`, ""];
+    if (plan.blocked.length > 0) {
+        lines.push(`BLOCKED (${plan.blocked.length}): this change cannot be deployed as it is`);
+        for (const item of plan.blocked) lines.push(`  x ${item.tenant} ${item.what}`, `    what to do: ${item.todo}`);
+        lines.push("");
+    }
     if (plan.risks.length > 0) {
         lines.push(`RISKS (${plan.risks.length})`);
         for (const risk of plan.risks) lines.push(`  ! ${risk.tenant} ${risk.what}`, `    what to do: ${risk.todo}`);
@@ -79,6 +84,11 @@ function cell(text: string): string {
 
 export function renderMarkdown(plan: ChangePlan, context: PlanContext): string {
     const lines = [`### n8n-fleet plan for stack \`${context.stack}\``, `\`${context.tenantsFile}\` against \`${context.base}\`: ${counts(plan)}.`, ""];
+    if (plan.blocked.length > 0) {
+        lines.push(`#### ⛔ Blocked (${plan.blocked.length}): this change cannot be deployed as it is`, "");
+        for (const item of plan.blocked) lines.push(`- **${item.tenant}** ${item.what}<br>**What to do:** ${item.todo}`);
+        lines.push("");
+    }
     if (plan.risks.length > 0) {
         lines.push(`#### ⚠️ Risks (${plan.risks.length})`, "");
         for (const risk of plan.risks) lines.push(`- **${risk.tenant}** ${risk.what}<br>**What to do:** ${risk.todo}`);

@@ -3,7 +3,8 @@
  * what a change of tenants.json and of the stack's targets means per tenant and per target, with the
  * risky parts first. Compares the working tree (or the file given) with a base: a git ref
  * (`origin/main` by default), whose stack file and tenants file are read from git, or a tenants
- * file. Needs no credentials and no Pulumi CLI. Exit 0 with the plan, 1 when the head is invalid.
+ * file. Needs no credentials and no Pulumi CLI. Exit 0 with the plan; 1 when the head is invalid
+ * (the problems instead of a plan) or the change is blocked (the plan, with why).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -108,6 +109,7 @@ function main(): void {
     const plan = compareFleets(base.fleet, snapshot(head));
     const context = { stack: values.stack, tenantsFile: shownFile, base: values.base };
     process.stdout.write(values.format === "markdown" ? renderMarkdown(plan, context) : renderText(plan, context));
+    if (plan.blocked.length > 0) process.exitCode = 1;
 }
 
 main();

@@ -33,11 +33,25 @@ const detailsOf = (plan: ChangePlan, id: string) => plan.changes.find((c) => c.i
 const risksOf = (plan: ChangePlan, id: string) => plan.risks.filter((r) => r.tenant === id).map((r) => `${r.what} ${r.todo}`);
 
 describe("each kind of change, per tenant", () => {
-    test("an added tenant shows what it gets; a removed one is a risk that points at the offboarding steps", () => {
-        const plan = planOf([ACME], [{ id: "globex", port: 5702, workers: 2, resources: { memoryGb: 3 } }]);
-        assert.deepEqual(plan.changes.map((c) => [c.kind, c.id]), [["added", "globex"], ["removed", "acme"]]);
+    test("an added tenant shows what it gets", () => {
+        const plan = planOf([], [{ id: "globex", port: 5702, workers: 2, resources: { memoryGb: 3 } }]);
+        assert.deepEqual(plan.changes.map((c) => [c.kind, c.id]), [["added", "globex"]]);
         assert.deepEqual(detailsOf(plan, "globex"), ["n8n 2.41.1, 2 workers, 2 CPU / 3 GB / 10 GB disk, port 5702, http://eu-1.example.com:5702/"]);
-        assert.match(risksOf(plan, "acme")[0], /is removed: .*protected, so `pulumi up` will stop .* Offboard it on purpose first: .*README\.md#day-two-operations/);
+    });
+
+    test("only an archived tenant may leave: removing another blocks the change, with the steps", () => {
+        const plan = planOf([ACME], []);
+        assert.deepEqual(plan.changes.map((c) => [c.kind, c.id]), [["removed", "acme"]]);
+        assert.match(plan.blocked.map((b) => `${b.tenant} ${b.what} ${b.todo}`).join(), /acme is removed while active: only an archived tenant may leave tenants\.json .* Put it back with "status": "archived" and deploy .*README\.md#day-two-operations/);
+        const archived = planOf([{ ...ACME, status: "archived" }], []);
+        assert.deepEqual(archived.blocked, []);
+        assert.match(risksOf(archived, "acme")[0], /leaves the stack: its volumes and backups stay on the host, no longer managed.* Check the key is escrowed/);
+    });
+
+    test("archiving is listed and is a risk, with the key to escrow", () => {
+        const plan = planOf([ACME], [{ ...ACME, status: "archived" }]);
+        assert.match(detailsOf(plan, "acme")[0], /^archived: a final backup, then its containers are removed/);
+        assert.match(risksOf(plan, "acme")[0], /its n8n stops for good after a final backup set\. Escrow its key/);
     });
 
     test("suspension is a risk; resumption is not", () => {
@@ -120,7 +134,7 @@ describe("targets", () => {
 });
 
 describe("renderings", () => {
-    const plan = planOf([ACME, { id: "old", port: 5709 }], [{ ...ACME, workers: 2 }, { id: "new", port: 5702 }]);
+    const plan = planOf([ACME, { id: "old", port: 5709, status: "archived" }], [{ ...ACME, workers: 2 }, { id: "new", port: 5702 }]);
     const context = { stack: "dev", tenantsFile: "tenants.json", base: "origin/main" };
 
     test("text, for a terminal: risks, tenants, targets", () => {
@@ -131,8 +145,8 @@ describe("renderings", () => {
                 "n8n-fleet plan for stack dev: tenants.json against origin/main",
                 "",
                 "RISKS (1)",
-                "  ! old is removed: its volumes, passwords and encryption key are protected, so `pulumi up` will stop with \"protected\" instead of deleting its data.",
-                "    what to do: Offboard it on purpose first: back up, escrow the key, unprotect only its resources (README.md#day-two-operations (Offboarding a tenant on purpose)).",
+                "  ! old leaves the stack: its volumes and backups stay on the host, no longer managed, and its key leaves the stack's outputs.",
+                "    what to do: Check the key is escrowed; delete its volumes by hand only when the contract says so (README.md#day-two-operations (Offboarding a tenant on purpose)).",
                 "",
                 "TENANTS (1 added, 1 changed, 1 removed, 0 unchanged)",
                 "  - old   [eu-1]  removed",
@@ -143,10 +157,16 @@ describe("renderings", () => {
         assert.match(text, /TARGETS\n  eu-1 \(2 -> 2 tenants\)\n    CPU     before █{5}░{15}  4 \/ 16\n            after  █{5}░{15}  4 \/ 16\n/);
     });
 
+    test("a blocked change stands above everything, in both formats", () => {
+        const blocked = planOf([ACME], []);
+        assert.match(renderText(blocked, context), /^n8n-fleet plan .*\n\nBLOCKED \(1\): this change cannot be deployed as it is\n  x acme is removed while active/);
+        assert.match(renderMarkdown(blocked, context), /#### ⛔ Blocked \(1\): this change cannot be deployed as it is\n\n- \*\*acme\*\* is removed while active/);
+    });
+
     test("Markdown, for a pull request: a risk list, a tenants table and a targets table with bars", () => {
         const markdown = renderMarkdown(plan, context);
         assert.match(markdown, /^### n8n-fleet plan for stack `dev`\n`tenants\.json` against `origin\/main`: 1 added, 1 changed, 1 removed, 0 unchanged\./);
-        assert.match(markdown, /#### ⚠️ Risks \(1\)\n\n- \*\*old\*\* is removed: .*<br>\*\*What to do:\*\* Offboard/);
+        assert.match(markdown, /#### ⚠️ Risks \(1\)\n\n- \*\*old\*\* leaves the stack: .*<br>\*\*What to do:\*\* Check the key is escrowed/);
         assert.match(markdown, /\| removed \| `old` \| eu-1 \| removed \|\n\| changed \| `acme` \| eu-1 \| workers 1 -> 2 \|\n\| added \| `new` \| eu-1 \| n8n 2\.41\.1/);
         assert.match(markdown, /\| eu-1 \| 2 → 2 \| before \| `█{5}░{15}` 4 \/ 16 \| `█{5}░{15}` 8 \/ 32 GB \| `█{4}░{16}` 20 \/ 100 GB \|/);
     });
@@ -168,16 +188,18 @@ describe("the command", () => {
         symlinkSync(join(PROJECT_ROOT, "node_modules"), join(repo, "node_modules"));
         const git = (...args: string[]) => execFileSync("git", ["-C", repo, "-c", "user.email=ci@example.com", "-c", "user.name=CI", ...args], { encoding: "utf8" });
         git("init", "-q");
-        writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [ACME, { id: "old", port: 5709 }] }));
+        writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [ACME, { id: "old", port: 5709, status: "archived" }, { id: "kept", port: 5710 }] }));
         git("add", ".");
         git("commit", "-qm", "base");
         writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [{ ...ACME, workers: 2 }, { id: "new", port: 5702 }] }));
 
         const result = plan(repo, "--base", "HEAD");
-        assert.equal(result.status, 0, result.stderr);
-        assert.match(result.stdout, /^n8n-fleet plan for stack dev: tenants\.json against HEAD\n/);
-        assert.match(result.stdout, /  - old  +\[local\]  removed\n  ~ acme  +\[local\]  workers 1 -> 2\n  \+ new  +\[local\]  added: /);
+        assert.equal(result.status, 1, "kept left the file without being archived");
+        assert.match(result.stdout, /^n8n-fleet plan for stack dev: tenants\.json against HEAD\n\nBLOCKED \(1\)/);
+        assert.match(result.stdout, /  - kept +\[local\]  removed\n  - old +\[local\]  removed\n  ~ acme  +\[local\]  workers 1 -> 2\n  \+ new  +\[local\]  added: /);
         assert.match(plan(repo, "--base", "HEAD", "--format", "markdown").stdout, /^### n8n-fleet plan for stack `dev`/);
+        writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [{ ...ACME, workers: 2 }, { id: "kept", port: 5710 }, { id: "new", port: 5702 }] }));
+        assert.equal(plan(repo, "--base", "HEAD").status, 0, "an archived tenant may leave");
     });
 
     test("a base that is a file is compared with the stack's tenants file, or with the file given", () => {

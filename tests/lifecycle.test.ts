@@ -148,6 +148,37 @@ describe("suspension and resumption are carried out by the provider", () => {
     });
 });
 
+describe("archiving and leaving", () => {
+    let active: FleetRun;
+    let archived: FleetRun;
+    before(async () => {
+        [active, archived] = await Promise.all([runFleet({ tenants: fleetOf(ACME, GLOBEX) }), runFleet({ tenants: fleetOf({ ...ACME, status: "archived" }, GLOBEX) })]);
+    });
+
+    test("archiving takes a final backup set, then removes the tenant's containers and egress network, and keeps its data", () => {
+        const changes = changesBetween(active, archived);
+        const acme = [...changes].filter(([name]) => name.startsWith("acme-"));
+        assert.deepEqual(acme.filter(([, change]) => change === "create").map(([name]) => name), ["acme-backup-final"]);
+        assert.deepEqual(
+            acme.filter(([, change]) => change === "delete").map(([name]) => name).sort(),
+            ["acme-backup", "acme-backup-before-n8n-2.41.1", "acme-egress", "acme-n8n", "acme-n8n-worker-1", "acme-n8n-worker-1-runner", "acme-postgres", "acme-redis"],
+        );
+        for (const [name, change] of acme) if (!["create", "delete"].includes(change)) assert.equal(change, "none", name);
+        const final = archived.named("acme-backup-final");
+        assert.deepEqual([final.inputs.start, final.inputs.attach, final.inputs.command.slice(1)], [true, true, ["once", "final"]]);
+        // Pulumi deletes what left the program after creating what is new: PostgreSQL still answers on the backend network.
+        assert.deepEqual(final.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["acme-backend"]);
+        for (const [name, change] of changes) if (!name.startsWith("acme-")) assert.equal(change, "none", name);
+    });
+
+    test("an archived tenant's volumes, backups and secrets are kept when it leaves tenants.json, no longer protected against it", () => {
+        const stateful = archived.resources.filter((r) => r.name.startsWith("acme-") && (r.type === TYPES.volume || r.type === TYPES.password));
+        assert.equal(stateful.length, 9);
+        for (const r of stateful) assert.deepEqual([r.protect, r.retainOnDelete], [false, true], r.name);
+        for (const r of active.resources.filter((r) => r.name.startsWith("acme-") && r.type === TYPES.volume)) assert.deepEqual([r.protect, r.retainOnDelete], [true, false], r.name);
+    });
+});
+
 describe("state that must survive", () => {
     const statefulInputs = (resources: Registration[]) =>
         Object.fromEntries(resources.filter((r) => r.type === TYPES.volume || r.type === TYPES.password).map((r) => [r.name, r.inputs]));
