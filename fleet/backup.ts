@@ -128,3 +128,32 @@ export function finalBackupContainer(plan: TenantPlan): ContainerSpec {
         after: [],
     };
 }
+
+/** What a restore needs to know of a set before it changes anything. */
+export interface SetManifest {
+    tenant: string;
+    kind: string;
+    createdAt: string;
+    n8nVersion: string | null;
+    postgresVersion: string;
+    keyFingerprint: string;
+}
+
+/**
+ * Why a set must not be restored into `tenantId` with the key in hand, or undefined when it may.
+ * A set taken under another key would leave every credential unreadable, and n8n cannot re-encrypt them.
+ */
+export function restoreRefusal(manifestText: string, tenantId: string, encryptionKey: string): string | undefined {
+    let manifest: SetManifest;
+    try {
+        manifest = JSON.parse(manifestText) as SetManifest;
+    } catch {
+        return "its manifest.json is not JSON: not a backup set of n8n-fleet";
+    }
+    if (manifest.tenant !== tenantId) return `it is a set of tenant "${manifest.tenant}", not of "${tenantId}"`;
+    const inHand = keyFingerprint(encryptionKey);
+    if (manifest.keyFingerprint !== inHand) {
+        return `the encryption key in hand (${inHand}) is not the one this set was taken with (${manifest.keyFingerprint}): restored with it, no credential could be decrypted. Use the tenant's own key from the escrow (encryptionKeys)`;
+    }
+    return undefined;
+}
