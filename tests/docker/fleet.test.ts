@@ -1,0 +1,450 @@
+/**
+ * The fleet the program declares, deployed into a real Docker daemon exactly as declared (the only
+ * rewrites are listed in tests/docker/rewrites.ts and printed), then checked from the host and from
+ * inside the containers: health through the declared health checks, the suspended tenant, published
+ * ports, isolation between tenants and from the outside, a Code node through queue, worker and
+ * external runner, per-tenant encryption keys, users, privileges and limits as the kernel enforces
+ * them, what the Docker provider would read back, and data across restarts and re-creation.
+ *
+ * Run with `npm run test:docker` (a private daemon and the stand-in images; see tests/docker/).
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import type { Registration } from "../harness/recordingMocks";
+import { TYPES } from "../harness/runFleet";
+import { PORTS } from "../../fleet/containerSpec";
+import { parseCpus } from "../../fleet/dockerForms";
+import { SERVICE_HOSTS } from "../../fleet/names";
+import { N8nApi } from "../e2e/n8nApi";
+import { Created, execIn, logsOf, testDaemon } from "./client";
+import { DeployedContainer, Deployment, deployLogged, removeContainers, restartContainers } from "./deploy";
+import { MIB } from "./engine";
+import { FLEET, Tenant, declaredHealth, declaredLimits, registrationsFor, roleOf, tenantsOf, theOne, withRole } from "./fleetUnderTest";
+import { fetch } from "../harness/http";
+import { cgroupView, inspectContainer, processView, publishedPorts, readBackDifferences } from "./inspect";
+import { LOG_MARKERS, TenantSetup, callWebhookOnceRegistered, editorUrl, finishedExecutions, runN8nCli, setUpTenant, settingOf } from "./n8nInContainer";
+import { addressOn, connectFrom, connectOnHost, probeWithNode, startListener } from "./probes";
+import { Phases, mib, printTable } from "./report";
+
+const OWNER_PASSWORD = "Fleet-docker-Passw0rd";
+/** Where the data tests leave a marker: a Redis key, and a file in the n8n data volume. */
+const MARKER = { redisKey: "n8n-fleet-docker-test", n8nFile: "/home/node/.n8n/n8n-fleet-docker-test" };
+
+const docker = testDaemon();
+const created = new Created();
+const phases = new Phases();
+let registrations: Registration[] = [];
+let deployment: Deployment = { containers: new Map(), rewrites: [] };
+let deployFailure: Error | undefined;
+let tenants = new Map<string, Tenant>();
+
+/** What the workflow and credential tests leave in a tenant, for the data checks after restarts. */
+interface TenantData extends TenantSetup {
+    credentialId?: string;
+    secret: string;
+    /** Written to the tenant's Redis and n8n volume before the first restart. */
+    marker: string;
+}
+const data = new Map<string, TenantData>();
+
+const activeTenants = () => [...tenants.values()].filter((t) => t.active);
+const allContainers = () => [...deployment.containers.values()];
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+/** Fails with every problem found, one per line; each names its container, field and values. */
+function assertNoProblems(problems: string[]): void {
+    assert.equal(problems.length, 0, `\n${problems.join("\n")}`);
+}
+
+/** A test whose time counts as the "checks" phase. */
+function check(name: string, body: () => Promise<void>): void {
+    test(name, () => phases.time("checks", body));
+}
+
+/** Deploys (again), keeping what was created when it fails, so the checks can say what is wrong. */
+async function deployFleet(only?: (r: Registration) => boolean): Promise<void> {
+    ({ deployment, failure: deployFailure } = await deployLogged(docker, registrations, { created, only }));
+    tenants = tenantsOf(registrations, deployment);
+}
+
+before(async () => {
+    registrations = await registrationsFor(FLEET);
+    await phases.time("deploy", () => deployFleet());
+    console.log(`Rewrites applied (tests/docker/rewrites.ts):\n${deployment.rewrites.map((line) => `  ${line}`).join("\n")}`);
+});
+
+after(async () => {
+    const problems = await phases.time("clean-up", () => created.removeAll(docker));
+    phases.print("Docker fleet test, time per phase");
+    assertNoProblems(problems);
+});
+
+/** The marker in a tenant's Redis and in its n8n data volume (read through its main), or what went wrong reading them. */
+async function markersOf(t: Tenant): Promise<{ redis: string; n8n: string }> {
+    const [redis, n8n] = await Promise.all([
+        execIn(docker, theOne(t, "redis").plan.name, ["redis-cli", "GET", MARKER.redisKey]),
+        execIn(docker, theOne(t, "main").plan.name, ["node", "-e", `process.stdout.write(require("node:fs").readFileSync(${JSON.stringify(MARKER.n8nFile)}, "utf8"))`]),
+    ]);
+    return { redis: redis.stdout.trim() || redis.stderr.trim(), n8n: n8n.stdout || n8n.stderr.trim() };
+}
+
+/** Writes each active tenant's marker into its Redis and its n8n data volume; they must survive restarts and re-creation. */
+async function writeMarkers(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const t of activeTenants()) {
+        const stored = data.get(t.id);
+        if (!stored) continue;
+        await execIn(docker, theOne(t, "redis").plan.name, ["redis-cli", "SET", MARKER.redisKey, stored.marker]);
+        await execIn(docker, theOne(t, "main").plan.name, ["node", "-e", `require("node:fs").writeFileSync(${JSON.stringify(MARKER.n8nFile)}, ${JSON.stringify(stored.marker)})`]);
+        const written = await markersOf(t);
+        if (written.redis !== stored.marker || written.n8n !== stored.marker) problems.push(`${t.id}: the markers did not read back right after writing: ${JSON.stringify(written)}`);
+    }
+    return problems;
+}
+
+/** Everything each active tenant stored: owner, published workflow, credential, markers in Redis and the n8n volume, all readable and working. */
+async function dataProblems(when: string): Promise<string[]> {
+    const problems: string[] = [];
+    for (const t of activeTenants()) {
+        const stored = data.get(t.id);
+        if (!stored) {
+            problems.push(`${t.id}: nothing was stored before ${when} (the workflow test failed)`);
+            continue;
+        }
+        try {
+            const api = new N8nApi(stored.url);
+            await api.login(stored.email, stored.password);
+            const workflow = await api.workflow(stored.workflowId);
+            if (!workflow.active && !workflow.activeVersionId) problems.push(`${t.id}: workflow ${stored.workflowId} is no longer published ${when}`);
+            if (stored.credentialId !== undefined) {
+                const credential = await api.credentialData(stored.credentialId);
+                if (credential.data.name !== stored.secret) problems.push(`${t.id}: credential ${stored.credentialId} no longer decrypts to what was saved ${when}`);
+            }
+            const answer = await callWebhookOnceRegistered(stored.webhook, { a: 20, b: 22 });
+            if (answer.status !== 200 || JSON.stringify(answer.body) !== JSON.stringify({ sum: 42, tenant: t.id })) {
+                problems.push(`${t.id}: the webhook answered ${answer.status} ${JSON.stringify(answer.body)} ${when}, expected 200 {"sum":42,"tenant":"${t.id}"}`);
+            }
+        } catch (error) {
+            problems.push(`${t.id}: n8n ${when}: ${(error as Error).message}`);
+        }
+        const markers = await markersOf(t);
+        if (markers.redis !== stored.marker) problems.push(`${theOne(t, "redis").plan.name}: the marker key written before reads ${JSON.stringify(markers.redis)} ${when}, expected ${stored.marker}`);
+        if (markers.n8n !== stored.marker) problems.push(`${theOne(t, "main").plan.name}: ${MARKER.n8nFile} in the n8n volume reads ${JSON.stringify(markers.n8n)} ${when}, expected ${stored.marker}`);
+    }
+    return problems;
+}
+
+describe("the declared fleet on a real Docker daemon", () => {
+    test("every started container became healthy through its declared health check, no probe failing after its start period; every one-shot exited 0", () => {
+        if (deployFailure) assert.fail(deployFailure.message);
+        const problems: string[] = [];
+        const rows: (string | number)[][] = [];
+        for (const c of allContainers().filter((container) => container.plan.lifecycle.start)) {
+            if (c.plan.lifecycle.attach) {
+                const exitCode = c.ran?.exitCode;
+                if (exitCode !== 0) problems.push(`${c.plan.name}: the one-shot exited with code ${exitCode}\n${c.ran?.logs.slice(-1500) ?? ""}`);
+                rows.push([c.plan.name, "(one-shot)", "", `exit ${exitCode}`, ""]);
+                continue;
+            }
+            const { startPeriod, interval, startPeriodMs } = declaredHealth(c);
+            const record = c.health;
+            if (!record) {
+                problems.push(`${c.plan.name}: it declares no wait, so nothing showed it healthy`);
+                continue;
+            }
+            const healthyAfter = record.healthyAt - record.startedAt;
+            const failed = record.probes.filter((p) => p.exitCode !== 0);
+            const late = failed.filter((p) => p.start - record.startedAt > startPeriodMs);
+            if (late.length > 0) {
+                problems.push(`${c.plan.name}: ${late.length} probe(s) failed after its ${startPeriod} start period; healthy only ${seconds(healthyAfter)} s after start; first late failure: ${late[0].output.trim().slice(0, 200)}`);
+            }
+            rows.push([c.plan.name, startPeriod, interval, seconds(healthyAfter), failed.length]);
+        }
+        printTable("Time to healthy after start", ["container", "start period", "interval", "healthy after (s)", "failed probes"], rows);
+        assertNoProblems(problems);
+    });
+
+    check("the suspended tenant's containers exist and are not running, and its volumes and networks exist", async () => {
+        const suspended = [...tenants.values()].filter((t) => !t.active);
+        assert.ok(suspended.length > 0, "the test fleet declares no suspended tenant");
+        const problems: string[] = [];
+        for (const t of suspended) {
+            problems.push(...t.missing.map((name) => `${name} of suspended tenant ${t.id} was not created`));
+            for (const c of t.containers) {
+                const state = (await inspectContainer(docker, c.plan.name)).State;
+                if (state.Running || state.Status !== "created") problems.push(`${c.plan.name} of suspended tenant ${t.id} is ${state.Status}, expected created and never started`);
+            }
+            for (const volume of t.volumes) await docker.getVolume(volume).inspect().catch((error: Error) => problems.push(`volume ${volume} of suspended tenant ${t.id}: ${error.message}`));
+            for (const network of t.networks.values()) await docker.getNetwork(network).inspect().catch((error: Error) => problems.push(`network ${network} of suspended tenant ${t.id}: ${error.message}`));
+        }
+        assertNoProblems(problems);
+    });
+
+    check("each editor answers on its published host port, on 127.0.0.1 only", async () => {
+        const problems: string[] = [];
+        for (const t of activeTenants()) {
+            const main = theOne(t, "main");
+            const url = editorUrl(main);
+            for (const port of publishedPorts(await inspectContainer(docker, main.plan.name))) {
+                if (port.ip !== "127.0.0.1") problems.push(`${main.plan.name}: port ${port.external} is published on ${port.ip}, expected 127.0.0.1`);
+            }
+            for (const path of ["/healthz/readiness", "/"]) {
+                const answer = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(10_000) }).then(
+                    async (response) => ({ status: response.status, body: await response.text() }),
+                    (error: Error) => ({ status: 0, body: error.message }),
+                );
+                if (answer.status !== 200) problems.push(`${main.plan.name}: ${url}${path} answered ${answer.status} ${answer.body.slice(0, 200)}`);
+            }
+        }
+        assertNoProblems(problems);
+    });
+
+    check("PostgreSQL, Redis, workers and runners publish nothing: no binding in docker inspect, nothing answering on the host", async () => {
+        const problems: string[] = [];
+        const containerPorts = new Set<number>(Object.values(PORTS));
+        for (const c of allContainers()) {
+            const info = await inspectContainer(docker, c.plan.name);
+            for (const key of Object.keys(info.Config.ExposedPorts ?? {})) containerPorts.add(Number(key.split("/")[0]));
+            if (roleOf(c) === "main") continue;
+            const published = publishedPorts(info);
+            if (published.length > 0) problems.push(`${c.plan.name} publishes ${published.map((p) => `${p.ip}:${p.external}->${p.internal}`).join(", ")}; only editors may`);
+        }
+        for (const port of containerPorts) {
+            const answer = await connectOnHost("127.0.0.1", port);
+            if (answer.connected) problems.push(`127.0.0.1:${port} accepts a connection on the host: a container port is published there (or another program listens on it)`);
+        }
+        assertNoProblems(problems);
+    });
+
+    check("another tenant's PostgreSQL and Redis neither resolve nor accept a connection from a tenant's n8n", async () => {
+        const problems: string[] = [];
+        const rows: string[][] = [];
+        for (const from of activeTenants()) {
+            for (const target of activeTenants().filter((t) => t !== from)) {
+                const probe = theOne(from, "main").plan.name;
+                const [targetPostgres, targetRedis] = [theOne(target, "postgres").plan.name, theOne(target, "redis").plan.name];
+                const targetBackend = target.networks.get("backend") ?? "";
+                const [postgresAddress, redisAddress, ownPostgresAddress] = await Promise.all([
+                    addressOn(docker, targetPostgres, targetBackend),
+                    addressOn(docker, targetRedis, targetBackend),
+                    addressOn(docker, theOne(from, "postgres").plan.name, from.networks.get("backend") ?? ""),
+                ]);
+                const result = await probeWithNode(
+                    docker,
+                    probe,
+                    [targetPostgres, targetRedis, SERVICE_HOSTS.postgres],
+                    [
+                        { host: postgresAddress, port: PORTS.postgres },
+                        { host: redisAddress, port: PORTS.redis },
+                        { host: SERVICE_HOSTS.postgres, port: PORTS.postgres },
+                    ],
+                );
+                const [lookupPostgres, lookupRedis, lookupOwn] = result.lookups;
+                const [toPostgres, toRedis, toOwn] = result.connections;
+                for (const lookup of [lookupPostgres, lookupRedis]) {
+                    if (lookup.addresses.length > 0) problems.push(`${probe} resolves ${lookup.name} (tenant ${target.id}) to ${lookup.addresses.join(", ")}`);
+                }
+                for (const connection of [toPostgres, toRedis]) {
+                    if (connection.connected) problems.push(`${probe} connects to ${connection.host}:${connection.port} of tenant ${target.id}`);
+                }
+                // Controls: the probe does find and reach its own tenant's PostgreSQL.
+                if (JSON.stringify(lookupOwn.addresses) !== JSON.stringify([ownPostgresAddress])) problems.push(`control: ${probe} resolves its own "${SERVICE_HOSTS.postgres}" to ${JSON.stringify(lookupOwn.addresses)} (${lookupOwn.error ?? ""}), expected ${ownPostgresAddress}`);
+                if (!toOwn.connected) problems.push(`control: ${probe} cannot connect to its own PostgreSQL (${toOwn.error}), so the probe proves nothing`);
+                rows.push([probe, target.id, `${lookupPostgres.error}, ${lookupRedis.error}`, `${toPostgres.error}, ${toRedis.error}`]);
+            }
+        }
+        printTable("Another tenant's stores, seen from an n8n container", ["from", "tenant", "lookups", "connections"], rows);
+        assertNoProblems(problems);
+    });
+
+    check("backend networks are internal and egress networks are not, as Docker reports them", async () => {
+        const problems: string[] = [];
+        for (const network of registrations.filter((r) => r.type === TYPES.network)) {
+            const name = String(network.inputs.name);
+            const declared = network.inputs.internal === true;
+            const reported = (await docker.getNetwork(name).inspect()).Internal === true;
+            if (reported !== declared) problems.push(`network ${name}: declared internal ${declared}, Docker reports internal ${reported}`);
+        }
+        assertNoProblems(problems);
+    });
+
+    check("a container only on its backend network cannot connect to a listener on a network of its own", async () => {
+        const runner = activeTenants().flatMap((t) => withRole(t, "runner"))[0];
+        assert.ok(runner, "no runner container is deployed");
+        const listener = await startListener(docker, created, runner.image, "n8n-fleet-test-listener");
+        const control = await connectFrom(docker, listener.container, listener.address, listener.port);
+        assert.ok(control.connected, `control: the listener does not accept a connection on its own network (${control.error})`);
+
+        const backendOnly: DeployedContainer[] = [];
+        const addresses = new Map<string, string>();
+        for (const t of activeTenants()) {
+            for (const c of t.containers) {
+                const networks = Object.entries((await inspectContainer(docker, c.plan.name)).NetworkSettings.Networks);
+                for (const [, settings] of networks) addresses.set(settings.IPAddress, c.plan.name);
+                if (networks.length === 1 && networks[0][0] === t.networks.get("backend")) backendOnly.push(c);
+            }
+        }
+        const roles = new Set(backendOnly.map(roleOf));
+        assert.deepEqual([...roles].sort(), ["postgres", "redis", "runner"], "the containers only on a backend network should be PostgreSQL, Redis and the runners");
+
+        const results = await Promise.all(backendOnly.map((c) => connectFrom(docker, c.plan.name, listener.address, listener.port).then((result) => ({ c, result }))));
+        const problems = results.filter(({ result }) => result.connected).map(({ c }) => `${c.plan.name} connected to the listener at ${listener.address}:${listener.port} on ${listener.network}`);
+        for (const source of await listener.acceptedFrom()) {
+            if (addresses.has(source)) problems.push(`the listener accepted a connection from ${source} (${addresses.get(source)})`);
+        }
+        printTable("Backend-only containers to an outside listener", ["container", "outcome"], results.map(({ c, result }) => [c.plan.name, result.connected ? "connected" : `refused: ${result.error}`]));
+        assertNoProblems(problems);
+    });
+
+    check("no container of one tenant is on a network of another tenant", async () => {
+        const owner = new Map<string, string>();
+        for (const t of tenants.values()) for (const network of t.networks.values()) owner.set(network, t.id);
+        const problems: string[] = [];
+        for (const t of tenants.values()) {
+            for (const c of t.containers) {
+                for (const network of Object.keys((await inspectContainer(docker, c.plan.name)).NetworkSettings.Networks)) {
+                    const networkOwner = owner.get(network);
+                    if (networkOwner !== t.id) problems.push(`${c.plan.name} (tenant ${t.id}) is on ${network}, ${networkOwner ? `a network of tenant ${networkOwner}` : "which is no network of its tenant"}`);
+                }
+            }
+        }
+        assertNoProblems(problems);
+    });
+
+    check("a Code node runs through the queue on a worker and its external runner, for each tenant", async () => {
+        const problems: string[] = [];
+        for (const t of activeTenants()) {
+            const main = theOne(t, "main");
+            let setup: TenantSetup;
+            try {
+                setup = await setUpTenant(main, t.id, OWNER_PASSWORD);
+            } catch (error) {
+                const cause = (error as Error).cause instanceof Error ? ` (${((error as Error).cause as Error).message})` : "";
+                problems.push(`${t.id}: setting up its owner and workflow at ${editorUrl(main)} failed: ${(error as Error).message}${cause}`);
+                continue;
+            }
+            data.set(t.id, { ...setup, secret: `${t.id}-${randomBytes(12).toString("hex")}`, marker: randomBytes(8).toString("hex") });
+
+            const workers = withRole(t, "worker");
+            const answer = await callWebhookOnceRegistered(setup.webhook, { a: 2, b: 40 });
+            if (answer.status !== 200 || JSON.stringify(answer.body) !== JSON.stringify({ sum: 42, tenant: t.id })) {
+                const logs = await Promise.all(workers.map(async (w) => `--- ${w.plan.name}:\n${await logsOf(docker, w.plan.name, 20)}`));
+                problems.push(`${t.id}: the webhook answered ${answer.status} ${JSON.stringify(answer.body)}, expected 200 {"sum":42,"tenant":"${t.id}"}\n${logs.join("\n")}`);
+            }
+            for (const worker of workers) {
+                if (!(await logsOf(docker, worker.plan.name)).includes(LOG_MARKERS.runnerRegistered)) problems.push(`${worker.plan.name}: its log never shows ${LOG_MARKERS.runnerRegistered}`);
+            }
+            for (const runner of withRole(t, "runner")) {
+                if (!(await logsOf(docker, runner.plan.name)).includes(LOG_MARKERS.grantObtained)) problems.push(`${runner.plan.name}: its log never shows "${LOG_MARKERS.grantObtained}"`);
+            }
+            const finished = (await Promise.all(workers.map((w) => finishedExecutions(docker, w.plan.name)))).flat();
+            if (finished.length === 0) problems.push(`${t.id}: no worker logged finishing an execution, so the call did not run through the queue`);
+        }
+        assertNoProblems(problems);
+    });
+
+    check("a credential saved in one tenant decrypts with that tenant's key and not with another tenant's", async () => {
+        const [a, b] = activeTenants();
+        for (const t of [a, b]) {
+            const stored = data.get(t.id);
+            assert.ok(stored, `${t.id}: the workflow test did not set up its owner`);
+            const api = new N8nApi(stored.url);
+            await api.login(stored.email, stored.password);
+            // n8n never sends password fields back to the editor, so the header name carries the secret too.
+            stored.credentialId = await api.createCredential(`${t.id} API`, "httpHeaderAuth", { name: stored.secret, value: stored.secret });
+            assert.equal((await api.credentialData(stored.credentialId)).data.name, stored.secret, `${t.id}: its own credential does not read back`);
+        }
+        const mainA = theOne(a, "main");
+        const secretA = data.get(a.id)?.secret ?? "";
+        const exportWith = (keyOwner: Tenant) =>
+            runN8nCli(docker, created, mainA, `${a.id}-cli-with-${keyOwner.id}-key`, ["export:credentials", "--all", "--decrypted"], {
+                N8N_ENCRYPTION_KEY: settingOf(theOne(keyOwner, "main").registration, "N8N_ENCRYPTION_KEY"),
+            });
+        const [own, foreign] = await Promise.all([exportWith(a), exportWith(b)]);
+        assert.ok(own.logs.includes(secretA), `n8n's CLI with ${a.id}'s own key did not decrypt ${a.id}'s credential (exit ${own.exitCode}):\n${own.logs.slice(-1500)}`);
+        assert.ok(!foreign.logs.includes(secretA), `n8n's CLI with ${b.id}'s key decrypted ${a.id}'s credential`);
+        assert.ok(foreign.logs.includes(LOG_MARKERS.decryptionFailed), `n8n's CLI with ${b.id}'s key did not report "${LOG_MARKERS.decryptionFailed}" (exit ${foreign.exitCode}):\n${foreign.logs.slice(-1500)}`);
+    });
+
+    check("every container runs with its declared user, no-new-privileges, dropped capabilities, memory limit and CPU quota", async () => {
+        const problems: string[] = [];
+        const rows: (string | number)[][] = [];
+        for (const c of allContainers()) {
+            const name = c.plan.name;
+            const declared = declaredLimits(c);
+            const info = await inspectContainer(docker, name);
+            const memory = BigInt(declared.memoryMb) * BigInt(MIB);
+            const swap = BigInt(declared.memorySwapMb) * BigInt(MIB);
+            const nanoCpus = parseCpus(declared.cpus);
+            const noNewPrivileges = declared.securityOpts.includes("no-new-privileges:true");
+
+            // As Docker reports them; without a declared user Docker reports the image's.
+            if (declared.user !== undefined && info.Config.User !== declared.user) problems.push(`${name}: Docker runs it as user "${info.Config.User}", declared "${declared.user}"`);
+            if (noNewPrivileges && !(info.HostConfig.SecurityOpt ?? []).includes("no-new-privileges:true")) problems.push(`${name}: Docker reports security options ${JSON.stringify(info.HostConfig.SecurityOpt)}, declared no-new-privileges`);
+            if (JSON.stringify(info.HostConfig.CapDrop ?? []) !== JSON.stringify(declared.capabilityDrops)) problems.push(`${name}: Docker drops capabilities ${JSON.stringify(info.HostConfig.CapDrop)}, declared ${JSON.stringify(declared.capabilityDrops)}`);
+            if (BigInt(info.HostConfig.Memory ?? 0) !== memory) problems.push(`${name}: Docker's memory limit is ${info.HostConfig.Memory} bytes, declared ${declared.memoryMb} MB = ${memory} bytes`);
+            if (BigInt(info.HostConfig.NanoCpus ?? 0) !== nanoCpus) problems.push(`${name}: Docker's NanoCpus is ${info.HostConfig.NanoCpus}, declared cpus "${declared.cpus}" = ${nanoCpus}`);
+            if (!info.State.Running) {
+                rows.push([name, declared.user ?? `(image: ${info.Config.User || "root"})`, "not running", "", mib(memory), mib(swap), declared.cpus]);
+                continue;
+            }
+
+            // As the kernel enforces them on the running container.
+            const process = processView(info.State.Pid);
+            const cgroup = cgroupView(info.State.Pid);
+            if (noNewPrivileges && !process.noNewPrivileges) problems.push(`${name}: its main process (pid ${info.State.Pid}) has NoNewPrivs 0`);
+            if (declared.capabilityDrops.includes("ALL") && process.boundingCapabilities !== 0n) problems.push(`${name}: its capability bounding set is 0x${process.boundingCapabilities.toString(16)}, declared drops ALL`);
+            if (declared.user !== undefined) {
+                const user = declared.user.split(":")[0];
+                const uid = /^\d+$/.test(user) ? Number(user) : Number((await execIn(docker, name, ["id", "-u", user])).stdout.trim());
+                if (process.uids[1] !== uid) problems.push(`${name}: its main process runs as uid ${process.uids[1]}, declared user ${declared.user} (uid ${uid})`);
+            }
+            if (cgroup.memoryLimit !== memory) problems.push(`${name}: memory.limit_in_bytes is ${cgroup.memoryLimit}, declared ${declared.memoryMb} MB = ${memory}`);
+            if (cgroup.memoryAndSwapLimit !== swap) problems.push(`${name}: memory.memsw.limit_in_bytes is ${cgroup.memoryAndSwapLimit}, declared memorySwap ${declared.memorySwapMb} MB = ${swap}`);
+            if ((cgroup.cpuQuotaMicros * 1_000_000_000n) / cgroup.cpuPeriodMicros !== nanoCpus) {
+                problems.push(`${name}: cpu.cfs_quota_us / cpu.cfs_period_us is ${cgroup.cpuQuotaMicros} / ${cgroup.cpuPeriodMicros}, declared cpus "${declared.cpus}"`);
+            }
+            rows.push([
+                name,
+                `${declared.user ?? `(image: ${info.Config.User || "root"})`} -> uid ${process.uids[1]}`,
+                process.noNewPrivileges ? "yes" : "no",
+                `0x${process.boundingCapabilities.toString(16)}`,
+                mib(cgroup.memoryLimit),
+                mib(cgroup.memoryAndSwapLimit),
+                `${cgroup.cpuQuotaMicros}/${cgroup.cpuPeriodMicros}`,
+            ]);
+        }
+        printTable("Users, privileges and limits as enforced", ["container", "user", "no_new_privs", "CapBnd", "memory MiB", "mem+swap MiB", "CFS quota/period (cpus)"], rows);
+        assertNoProblems(problems);
+    });
+
+    check("every value the provider reads back from Docker equals its declaration, so a second `pulumi up` changes nothing", async () => {
+        const problems: string[] = [];
+        for (const c of allContainers()) problems.push(...readBackDifferences(c.plan.name, c.registration.inputs, await inspectContainer(docker, c.plan.name)));
+        assertNoProblems(problems);
+    });
+
+    test("data survives docker restart of every running container", async () => {
+        assertNoProblems(await writeMarkers());
+        await phases.time("restart", () => restartContainers(docker, deployment));
+        assertNoProblems(await dataProblems("after docker restart of every container"));
+    });
+
+    test("data survives removing and recreating every container from the same declarations, with the same key", async () => {
+        const before = new Map(await Promise.all(allContainers().map(async (c) => [c.plan.name, (await inspectContainer(docker, c.plan.name)).Id] as const)));
+        await phases.time("recreate", async () => {
+            await removeContainers(docker, deployment);
+            await deployFleet((r) => r.type === TYPES.container);
+        });
+        if (deployFailure) assert.fail(deployFailure.message);
+        const problems = await dataProblems("after removing and recreating every container");
+        for (const c of allContainers()) {
+            const info = await inspectContainer(docker, c.plan.name);
+            if (info.Id === before.get(c.plan.name)) problems.push(`${c.plan.name} is still the same container (${info.Id.slice(0, 12)})`);
+            const shouldRun = c.plan.lifecycle.start && !c.plan.lifecycle.attach;
+            if (info.State.Running !== shouldRun) problems.push(`${c.plan.name} is ${info.State.Status} after re-creation, expected ${shouldRun ? "running" : "not running"}`);
+        }
+        assertNoProblems(problems);
+    });
+});

@@ -1,0 +1,146 @@
+/**
+ * Talking to the n8n of a deployed tenant: its editor's address on the host, its webhooks, what its
+ * processes log, and n8n's CLI run the way the tenant's main runs n8n.
+ */
+import type Docker from "dockerode";
+import type { Registration } from "../harness/recordingMocks";
+import { N8nApi, callWebhook, sumWorkflow } from "../e2e/n8nApi";
+import { Created, logsOf, pause } from "./client";
+import { DeployedContainer, createFromPlan, runToItsEnd } from "./deploy";
+import { translateContainer } from "./engine";
+
+/** What n8n 2.41 and the runner launcher log at the moments the tests look for. */
+export const LOG_MARKERS = {
+    /** The worker's task broker accepted the runner sidecar (task-broker-ws-server.js). */
+    runnerRegistered: 'Registered runner "JS Task Runner"',
+    /** The launcher exchanged the auth token for a grant (tests/docker/images/runners). */
+    grantObtained: "Obtained a grant token for the javascript runner",
+    /** A worker ran a queued execution to its end (scaling/job-processor.js). */
+    executionFinished: /Worker finished execution (\d+)/g,
+    /** The CLI could not decrypt a credential (n8n-core constants, DECRYPTION_FAILED). */
+    decryptionFailed: "Credentials could not be decrypted",
+};
+
+/** `http://127.0.0.1:<port>` of a main's published editor port, as Docker publishes it here. */
+export function editorUrl(main: DeployedContainer): string {
+    const ports: unknown = main.registration.inputs.ports;
+    const port = Array.isArray(ports) ? (ports[0] as { ip?: unknown; external?: unknown } | undefined) : undefined;
+    if (port === undefined || typeof port.external !== "number") throw new Error(`${main.plan.name} publishes no editor port`);
+    return `http://${String(port.ip)}:${port.external}`;
+}
+
+/** A production webhook call; publishing registers the webhook in the background, so 404 is retried until `timeoutMs`. */
+export async function callWebhookOnceRegistered(url: string, body: unknown, timeoutMs = 60_000): Promise<{ status: number; body: unknown }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const answer = await callWebhook(url, body, 120_000);
+        if (answer.status !== 404 || Date.now() > deadline) return answer;
+        await pause(500);
+    }
+}
+
+/** The owner the tests set up in every tenant, and the workflow they publish there. */
+export interface TenantSetup {
+    url: string;
+    email: string;
+    password: string;
+    workflowId: string;
+    /** The production URL of the published Webhook + Code workflow (tests/e2e/n8nApi.ts sumWorkflow). */
+    webhook: string;
+}
+
+/** Sets up the owner of a fresh tenant and publishes the Webhook + Code workflow of the end-to-end test. */
+export async function setUpTenant(main: DeployedContainer, tenantId: string, password: string): Promise<TenantSetup> {
+    const url = editorUrl(main);
+    const api = new N8nApi(url);
+    const email = `owner@${tenantId}.example.com`;
+    await api.setupOwner(email, password);
+    const workflowId = await api.publishWorkflow(sumWorkflow(tenantId));
+    return { url, email, password, workflowId, webhook: `${url}/webhook/sum-${tenantId}` };
+}
+
+/** Executions a worker's log says it finished, by id. */
+export async function finishedExecutions(docker: Docker, worker: string): Promise<string[]> {
+    return [...(await logsOf(docker, worker)).matchAll(LOG_MARKERS.executionFinished)].map((match) => match[1]);
+}
+
+interface UploadInput {
+    file: string;
+    content?: string;
+    contentBase64?: string;
+}
+
+function envEntries(registration: Registration): string[] {
+    const envs: unknown = registration.inputs.envs;
+    return Array.isArray(envs) ? envs.filter((entry): entry is string => typeof entry === "string") : [];
+}
+
+function envValue(registration: Registration, name: string): string | undefined {
+    const entry = envEntries(registration).find((e) => e.startsWith(`${name}=`));
+    return entry?.slice(name.length + 1);
+}
+
+function uploadsOf(registration: Registration): UploadInput[] {
+    const uploads: unknown = registration.inputs.uploads;
+    return Array.isArray(uploads) ? (uploads as UploadInput[]) : [];
+}
+
+/**
+ * The value of an n8n setting as the container declares it: the variable itself, or the content of
+ * the uploaded file its `<NAME>_FILE` variable names (n8n trims it, so does this).
+ */
+export function settingOf(container: Registration, name: string): string {
+    const direct = envValue(container, name);
+    if (direct !== undefined) return direct;
+    const path = envValue(container, `${name}_FILE`);
+    const file = uploadsOf(container).find((upload) => upload.file === path);
+    if (path === undefined || file === undefined) throw new Error(`${container.name} declares neither ${name} nor ${name}_FILE with an uploaded file`);
+    return (file.content ?? Buffer.from(file.contentBase64 ?? "", "base64").toString("utf8")).trim();
+}
+
+/** The container with `name` set to `value`, in whichever form it declares the setting. */
+export function withSetting(container: Registration, name: string, value: string): Registration {
+    settingOf(container, name);
+    if (envValue(container, name) !== undefined) {
+        const envs = envEntries(container).map((entry) => (entry.startsWith(`${name}=`) ? `${name}=${value}` : entry));
+        return { ...container, inputs: { ...container.inputs, envs } };
+    }
+    const path = envValue(container, `${name}_FILE`);
+    const uploads = uploadsOf(container).map((upload) => (upload.file === path ? { ...without({ ...upload }, ["contentBase64"]), content: value } : upload));
+    return { ...container, inputs: { ...container.inputs, uploads } };
+}
+
+/** Removes inputs from a registration, so the translator sees them as undeclared. */
+function without(inputs: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(inputs).filter(([key]) => !keys.includes(key)));
+}
+
+/**
+ * Runs `n8n <args>` in a one-shot container declared like the tenant's `main` (same image, n8n
+ * install, user, limits, security options, environment and files) with `settings` replacing n8n
+ * settings wherever the main declares them, on the main's first (backend) network only, without
+ * its data volume and editor port, and waits for it to exit.
+ */
+export async function runN8nCli(docker: Docker, created: Created, main: DeployedContainer, name: string, args: string[], settings: Record<string, string>): Promise<{ exitCode: number; logs: string }> {
+    const configured = Object.entries(settings).reduce((registration, [key, value]) => withSetting(registration, key, value), main.registration);
+    const networks = configured.inputs.networksAdvanced as { name: string }[];
+    const oneShot: Registration = {
+        ...configured,
+        name,
+        inputs: {
+            ...without(configured.inputs, ["ports", "volumes", "healthcheck", "wait", "waitTimeout"]),
+            name,
+            command: args,
+            networksAdvanced: networks.slice(0, 1).map((network) => ({ name: network.name, aliases: [] })),
+            restart: "no",
+            start: true,
+            mustRun: false,
+            attach: true,
+            logs: true,
+            labels: [{ label: "n8n-fleet.test-fixture", value: name }],
+        },
+    };
+    const container = await createFromPlan(docker, translateContainer(oneShot, main.image), created);
+    await container.start();
+    return runToItsEnd(docker, name, true);
+}
