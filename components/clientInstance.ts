@@ -127,7 +127,8 @@ export class ClientInstance extends pulumi.ComponentResource {
                         // Readable by the process's own user only; marked secret, like everything derived from the passwords.
                         ...spec.secretFiles.map(({ path, content, owner }) => ({ file: path, content: pulumi.secret(runtime.apply(content)), permissions: "0400", owner, group: owner })),
                     ]),
-                    ports: absentIfEmpty(spec.ports),
+                    // A container that never runs publishes nothing (the provider reads ports from the running state).
+                    ports: running ? absentIfEmpty(spec.ports) : undefined,
                     memory: spec.limits.memoryMb,
                     memorySwap: spec.limits.memoryMb,
                     cpus: stableCpus(spec.limits.cpus),

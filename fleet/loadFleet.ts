@@ -300,7 +300,7 @@ function checkBudget({ index, entry, settings }: Candidate, defaults: TenantSett
     if (budget.cpus < neededCpus) {
         at(
             origin(index, entry, defaults, "resources", "cpus"),
-            `tenant "${entry.id}" has ${budget.cpus} CPU, but its ${containerCount(settings.workers, settings.database.kind)} containers need at least ${neededCpus} CPU (0.1 each at least). Fix: raise resources.cpus to ${neededCpus} or more, or lower "workers".`,
+            `tenant "${entry.id}" has ${budget.cpus} CPU, but its ${containerCount(settings.workers, settings.database.kind)} containers need at least ${neededCpus} CPU (0.25 for each n8n process, 0.1 for the others). Fix: raise resources.cpus to ${neededCpus} or more, or lower "workers".`,
         );
     }
     if (budget.diskGb < MIN_DISK_GB) {

@@ -161,5 +161,6 @@ export function workerContainer(plan: TenantPlan, index: number): ContainerSpec 
  * and for a worker, once Redis answers too.
  */
 export function n8nHealthcheck(): Healthcheck {
-    return httpHealthcheck(`http://127.0.0.1:${PORTS.n8n}/healthz/readiness`, 120);
+    // At its CPU floor a main needs about 80 s to migrate and serve; 3 minutes leave slower hosts room.
+    return httpHealthcheck(`http://127.0.0.1:${PORTS.n8n}/healthz/readiness`, 180);
 }

@@ -76,6 +76,21 @@ const CPU_WEIGHT = {
  */
 export const MIN_CPUS_PER_CONTAINER = 0.1;
 
+/**
+ * Smallest CPU quota of each process. n8n's start is CPU-bound: on a real Docker daemon a main
+ * limited to 0.1 CPU took 185 to 206 s to become ready (its migrations included), past what its
+ * health check allows, and a worker at 0.1 CPU ran about one Code-node execution a second
+ * (tests/docker/figures.test.ts). Every other process idles at 0.1.
+ */
+export const CPU_FLOOR = {
+    postgres: MIN_CPUS_PER_CONTAINER,
+    databaseInit: MIN_CPUS_PER_CONTAINER,
+    backup: MIN_CPUS_PER_CONTAINER,
+    redis: MIN_CPUS_PER_CONTAINER,
+    n8n: 0.25,
+    runner: MIN_CPUS_PER_CONTAINER,
+} as const;
+
 /** Below this a tenant's n8n answers too slowly to be usable; more a sanity bound than a measurement. */
 export const MIN_TENANT_CPUS = 0.5;
 
@@ -91,9 +106,11 @@ export function containerCount(workers: number, database: DatabaseKind = "contai
     return Object.values(containerCounts(workers, database)).reduce((sum, n) => sum + n, 0);
 }
 
-/** CPU below which a tenant with this many workers is refused. */
+/** CPU below which a tenant with this many workers is refused: every process's floor. */
 export function minimumCpus(workers: number, database: DatabaseKind = "container"): number {
-    return Math.max(MIN_TENANT_CPUS, Math.round(containerCount(workers, database) * MIN_CPUS_PER_CONTAINER * 100) / 100);
+    const counts = containerCounts(workers, database);
+    const floors = (Object.keys(CPU_FLOOR) as Process[]).reduce((sum, kind) => sum + CPU_FLOOR[kind] * counts[kind], 0);
+    return Math.max(MIN_TENANT_CPUS, Math.round(floors * 100) / 100);
 }
 
 /** Memory, in MiB, below which a tenant with this many workers cannot start. */
@@ -103,8 +120,8 @@ export function minimumMemoryMb(workers: number, database: DatabaseKind = "conta
 }
 
 /**
- * Splits the budget in proportion to each process's floor (memory) or, above the smallest quota
- * every container gets, weight (CPU), rounding down, so the sum stays within the budget. Callers
+ * Splits the budget in proportion to each process's floor (memory) or, above each process's CPU
+ * floor, weight (CPU), rounding down, so the sum stays within the budget. Callers
  * validate first: the budget must cover the floors.
  */
 export function sizeTenant(budget: Budget, workers: number, database: DatabaseKind = "container"): TenantSizing {
@@ -113,8 +130,8 @@ export function sizeTenant(budget: Budget, workers: number, database: DatabaseKi
 
     const counts = containerCounts(workers, database);
     const totalWeight = (Object.keys(CPU_WEIGHT) as Process[]).reduce((sum, kind) => sum + CPU_WEIGHT[kind] * counts[kind], 0);
-    const spare = Math.max(0, budget.cpus - containerCount(workers, database) * MIN_CPUS_PER_CONTAINER);
-    const cpus = (kind: Process) => Number(stableCpus(MIN_CPUS_PER_CONTAINER + (spare * CPU_WEIGHT[kind]) / totalWeight));
+    const spare = Math.max(0, budget.cpus - minimumCpus(workers, database));
+    const cpus = (kind: Process) => Number(stableCpus(CPU_FLOOR[kind] + (spare * CPU_WEIGHT[kind]) / totalWeight));
 
     const n8n: Limits = { memoryMb: memory("n8n"), cpus: cpus("n8n") };
     const databaseSide: Process = database === "container" ? "postgres" : "databaseInit";

@@ -71,7 +71,7 @@ describe("translating the program's registrations into Docker Engine API request
             assert.equal(goDurationString(nanoseconds), text);
         }
         assert.throws(() => parseGoDuration("120"), /not a Go duration/);
-        for (const container of containers()) {
+        for (const container of containers().filter((c) => c.inputs.healthcheck)) {
             const healthcheck = plan(container).create.Healthcheck;
             assert.deepEqual(healthcheck?.Test, container.inputs.healthcheck.tests);
             for (const [field, input] of [["Interval", "interval"], ["Timeout", "timeout"], ["StartPeriod", "startPeriod"]] as const) {
@@ -118,10 +118,19 @@ describe("translating the program's registrations into Docker Engine API request
         for (const container of containers()) {
             const { lifecycle } = plan(container);
             const active = labelOf(container, LABELS.status) === "active";
-            assert.equal(lifecycle.start, active, container.name);
-            assert.equal(lifecycle.waitTimeoutMs, active ? container.inputs.waitTimeout * 1000 : undefined, container.name);
+            // One-shots (backups) run whatever the status, awaited to their end rather than to health.
+            assert.equal(lifecycle.start, active || container.inputs.attach === true, container.name);
+            assert.equal(lifecycle.waitTimeoutMs, container.inputs.wait ? container.inputs.waitTimeout * 1000 : undefined, container.name);
             assert.equal(lifecycle.destroyGraceSeconds, container.inputs.destroyGraceSeconds, container.name);
         }
+    });
+
+    test("a file's declared owner and group become its tar entry's; names are refused, since only numeric ids mean the same everywhere", () => {
+        const postgres = named("alpha-postgres");
+        const secret = plan(postgres).uploads.find((u) => u.path === "/run/secrets/postgres-password");
+        assert.deepEqual([secret?.mode, secret?.uid, secret?.gid], [0o400, 999, 999]);
+        const withName = { ...postgres, inputs: { ...postgres.inputs, uploads: [{ file: "/x", content: "y", owner: "postgres" }] } };
+        assert.throws(() => translateContainer(withName, "image"), /uploads\[0\]\.owner must be a numeric id/);
     });
 
     test("a one-shot (attach) is awaited to its end, its logs kept when it declares logs", () => {

@@ -40,7 +40,7 @@ describe("every container of a varied fleet is declared as the provider reads it
             tenants: {
                 tenants: [
                     { id: "tiny", port: 5701, resources: { cpus: minimumCpus(1), memoryGb: minimumMemoryMb(1) / 1024 } },
-                    { id: "odd", port: 5702, workers: 3, resources: { cpus: 1.37, memoryGb: 5 } },
+                    { id: "odd", port: 5702, workers: 3, resources: { cpus: 1.73, memoryGb: 5 } },
                     { id: "big", port: 5703, workers: 2, resources: { cpus: 10, memoryGb: 20 }, target: "us-1" },
                     { id: "asleep", port: 5704, status: "suspended" },
                 ],

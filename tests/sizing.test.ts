@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Limits, MEMORY_FLOOR_MB, MIN_CPUS_PER_CONTAINER, MIN_TENANT_CPUS, TenantSizing, minimumCpus, minimumMemoryMb, sizeTenant } from "../fleet/sizing";
+import { CPU_FLOOR, Limits, MEMORY_FLOOR_MB, MIN_CPUS_PER_CONTAINER, MIN_TENANT_CPUS, TenantSizing, minimumCpus, minimumMemoryMb, sizeTenant } from "../fleet/sizing";
 import { isStableCpus, stableCpus } from "../fleet/dockerForms";
 import { MAX_WORKERS } from "../fleet/tenantsSchema";
 
@@ -41,9 +41,10 @@ test("at the minimum budget every process gets at least its floor", () => {
         assert.ok(sizing.main.memoryMb >= MEMORY_FLOOR_MB.n8n);
         assert.ok(sizing.runner.memoryMb >= MEMORY_FLOOR_MB.runner);
         assert.ok(sizing.backup.memoryMb >= MEMORY_FLOOR_MB.backup);
-        for (const limits of [sizing.postgres, sizing.backup, sizing.redis, sizing.main, sizing.worker, sizing.runner]) assert.ok(limits.cpus >= MIN_CPUS_PER_CONTAINER);
+        for (const limits of [sizing.postgres, sizing.backup, sizing.redis, sizing.runner]) assert.ok(limits.cpus >= MIN_CPUS_PER_CONTAINER);
+        for (const limits of [sizing.main, sizing.worker]) assert.ok(limits.cpus >= CPU_FLOOR.n8n, "n8n's start is CPU-bound");
     }
-    assert.equal(minimumCpus(1), 0.6, "six containers at 0.1 each");
+    assert.equal(minimumCpus(1), 0.9, "main and worker at 0.25, four more containers at 0.1");
     assert.ok(minimumCpus(1) >= MIN_TENANT_CPUS);
 });
 

@@ -141,8 +141,7 @@ async function tarOf(upload: Upload): Promise<Buffer> {
         archive.on("end", resolve);
         archive.on("error", reject);
     });
-    // Owned by root, as the provider's archive (its tar header sets no owner) leaves it.
-    archive.entry({ name: upload.path, mode: upload.mode, size: upload.content.length, uid: 0, gid: 0 }, upload.content);
+    archive.entry({ name: upload.path, mode: upload.mode, size: upload.content.length, uid: upload.uid, gid: upload.gid }, upload.content);
     archive.finalize();
     await ended;
     return Buffer.concat(chunks);

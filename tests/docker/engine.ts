@@ -22,6 +22,9 @@ export interface Upload {
     content: Buffer;
     /** File mode: `permissions` (octal) when declared, else 0744 when `executable`, else 0644. */
     mode: number;
+    /** Numeric owner and group (`owner`, `group`); root when not declared, as the provider's archive leaves it. */
+    uid: number;
+    gid: number;
 }
 
 /** What the provider does around create: start, wait for healthy, insist on running, stop on delete. */
@@ -376,7 +379,7 @@ function containerHandlers(read: InputReader, imageReference: string): Record<st
 }
 
 function upload(read: InputReader, item: unknown, path: string): Upload {
-    const entry = read.fields(item, path, ["file", "content", "contentBase64", "executable", "permissions"]);
+    const entry = read.fields(item, path, ["file", "content", "contentBase64", "executable", "permissions", "owner", "group"]);
     const sources = [entry.content, entry.contentBase64].filter((source) => source !== undefined && source !== "");
     if (sources.length !== 1) read.fail(path, "exactly one of content and contentBase64", entry);
     const content =
@@ -389,7 +392,14 @@ function upload(read: InputReader, item: unknown, path: string): Upload {
         if (!/^0?[0-7]{3}$/.test(permissions)) read.fail(`${path}.permissions`, 'an octal mode such as "0755"', permissions);
         mode = parseInt(permissions, 8);
     }
-    return { path: read.text(entry.file, `${path}.file`), content, mode };
+    // The provider resolves a name on the machine that runs Pulumi; the program declares numeric ids only.
+    const id = (value: unknown, field: string) => {
+        if (value === undefined) return 0;
+        const text = read.text(value, `${path}.${field}`);
+        if (!/^\d+$/.test(text)) read.fail(`${path}.${field}`, "a numeric id", text);
+        return Number(text);
+    };
+    return { path: read.text(entry.file, `${path}.file`), content, mode, uid: id(entry.owner, "owner"), gid: id(entry.group, "group") };
 }
 
 /**
