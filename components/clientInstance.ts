@@ -142,7 +142,7 @@ export class ClientInstance extends pulumi.ComponentResource {
                     // A one-shot is awaited to its end before what depends on it is created.
                     attach: spec.runsOnce ? true : undefined,
                     logs: spec.runsOnce ? true : undefined,
-                    waitTimeout: 300,
+                    waitTimeout: spec.waitTimeoutSeconds ?? 300,
                     destroyGraceSeconds: spec.stopGraceSeconds,
                     stopTimeout: spec.stopGraceSeconds,
                     securityOpts: ["no-new-privileges:true"],

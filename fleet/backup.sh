@@ -6,6 +6,8 @@
 #   n8n-fleet-backup loop          one set now, then one per BACKUP_PERIOD_SECONDS, pruning by retention
 #   n8n-fleet-backup once <kind>   one set of that kind (pre-upgrade, final, manual), then exit
 #   n8n-fleet-backup prune         apply the retention to the scheduled sets, then exit
+#   n8n-fleet-backup gate <kind>   one set of that kind, then stay up, healthy, so that what waits
+#                                  for it starts only once the set exists (and never if it failed)
 #
 # Visible failures: a non-zero exit (once), the `last-failure` file and log line (loop), and the
 # container's health check, which fails when `last-success` is older than two periods.
@@ -96,6 +98,13 @@ case "${1:-}" in
     prune)
         prune
         ;;
+    gate)
+        take_set "${2:?usage: n8n-fleet-backup gate <kind>}"
+        touch /tmp/n8n-fleet-backup-done
+        trap 'exit 0' TERM INT
+        sleep infinity &
+        wait $!
+        ;;
     loop)
         : "${BACKUP_PERIOD_SECONDS:?}"
         trap 'exit 0' TERM INT
@@ -110,7 +119,7 @@ case "${1:-}" in
         done
         ;;
     *)
-        echo "usage: n8n-fleet-backup loop | once <kind>" >&2
+        echo "usage: n8n-fleet-backup loop | once <kind> | gate <kind> | prune" >&2
         exit 2
         ;;
 esac

@@ -99,16 +99,19 @@ export function backupContainer(plan: TenantPlan): ContainerSpec {
 
 /**
  * One set taken before the containers move to `plan.n8nVersion`: named after that version, so a
- * new version creates a new one-shot, which runs while the old containers still serve and before
- * the new main migrates the database. A failed migration is rolled back from it.
+ * new version creates a new one, which runs while the old containers still serve and before the
+ * new main migrates the database; a failed migration is rolled back from it. It stays up, healthy
+ * once the set exists: `pulumi up` waits for that health before it touches n8n, and stops there
+ * if the backup failed, whatever the provider makes of a one-shot's exit code.
  */
 export function preUpgradeBackupContainer(plan: TenantPlan): ContainerSpec {
     return {
         ...backupProcess(plan, `before ${plan.n8nVersion}`),
         name: plan.names.backupBefore(plan.n8nVersion),
-        command: [BACKUP_SCRIPT.path, "once", `before-n8n-${plan.n8nVersion}`],
-        runsOnce: true,
-        waitForHealthy: false,
+        command: [BACKUP_SCRIPT.path, "gate", `before-n8n-${plan.n8nVersion}`],
+        healthcheck: shellHealthcheckWith("test -f /tmp/n8n-fleet-backup-done", { intervalSeconds: 5, timeoutSeconds: 5, startPeriodSeconds: 3600, retries: 3 }),
+        waitForHealthy: true,
+        waitTimeoutSeconds: 3600,
         after: [plan.names.containers.postgres],
     };
 }
@@ -116,7 +119,8 @@ export function preUpgradeBackupContainer(plan: TenantPlan): ContainerSpec {
 /**
  * The set taken when the tenant is archived. Pulumi deletes what left the program only after it
  * has created what is new, so this runs while the tenant's PostgreSQL still does; it finds it by
- * its alias on the backend network, which an archived tenant keeps.
+ * its alias on the backend network, which an archived tenant keeps. (A suspended tenant's
+ * PostgreSQL is stopped: `npm run plan` blocks archiving it before it is resumed.)
  */
 export function finalBackupContainer(plan: TenantPlan): ContainerSpec {
     return {

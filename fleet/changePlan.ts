@@ -103,7 +103,7 @@ function listChange(what: string, before: readonly string[], after: readonly str
     return parts.length > 0 ? `${what} ${parts.join(" ")}` : undefined;
 }
 
-function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[]): string[] {
+function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[], blockers: Risk[]): string[] {
     const details: string[] = [];
     const risk = (what: string, todo: string) => risks.push({ tenant: after.id, what, todo });
 
@@ -111,6 +111,13 @@ function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[]): st
         if (after.status === "suspended") {
             details.push("suspended: its containers are replaced by stopped ones, data kept");
             risk("is suspended: its editor, webhooks and schedules stop until it is resumed.", "Make sure the client expects it; resume with \"status\": \"active\".");
+        } else if (after.status === "archived" && before.status === "suspended") {
+            details.push("archived while suspended");
+            blockers.push({
+                tenant: after.id,
+                what: "is archived while suspended: its final backup needs its PostgreSQL running, and a suspended tenant's is stopped.",
+                todo: 'Resume it ("status": "active") and deploy first, then archive it in a later change.',
+            });
         } else if (after.status === "archived") {
             details.push("archived: a final backup, then its containers are removed; volumes, backups and key kept");
             risk("is archived: its n8n stops for good after a final backup set.", "Escrow its key (encryptionKeys) now; once deployed, it may leave tenants.json, and its data stays on the host until deleted by hand (README, Offboarding).");
@@ -215,7 +222,7 @@ export function compareFleets(base: FleetSnapshot | undefined, head: FleetSnapsh
             });
             continue;
         }
-        const details = compareTenant(was, tenant, risks);
+        const details = compareTenant(was, tenant, risks, blocked);
         if (details.length > 0) changes.push({ id: tenant.id, kind: "changed", target: tenant.target.name, details });
         else unchanged.push(tenant.id);
     }

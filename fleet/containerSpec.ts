@@ -143,7 +143,7 @@ export interface ContainerSpec {
     ports: { internal: number; external: number; ip: string }[];
     /** Absent for a container that runs once and exits. */
     healthcheck?: Healthcheck;
-    /** Runs once to completion before what comes after is created, and never restarts. */
+    /** Runs once to completion before what comes after is created, and never restarts; runs even while the tenant is suspended. */
     runsOnce?: boolean;
     /** Drop every Linux capability; only images whose entrypoint must change users as root keep them. */
     dropCapabilities: boolean;
@@ -156,6 +156,8 @@ export interface ContainerSpec {
     stopGraceSeconds: number;
     /** `pulumi up` waits until the health check passes before it creates what comes after. */
     waitForHealthy: boolean;
+    /** How long it waits; 300 s unless a container declares more (a backup before an upgrade). */
+    waitTimeoutSeconds?: number;
     /** Containers of the same tenant (by name) that are created, started and healthy first. */
     after: string[];
 }

@@ -38,7 +38,7 @@ export interface TenantSizing {
     worker: Limits;
     /** Each task-runner sidecar. */
     runner: Limits;
-    /** The backup sidecar, and the one-shot backups, of a container tenant. */
+    /** Each backup container of a container tenant: the sidecar, and the one that takes the set before an upgrade. */
     backup: Limits;
     /** V8 old-space limit of every n8n process: under the container limit, so Node collects before the kernel kills. */
     n8nHeapMb: number;
@@ -52,7 +52,7 @@ export const MEMORY_FLOOR_MB = {
     postgres: 256,
     /** psql, once, for an RDS tenant. */
     databaseInit: 64,
-    /** pg_dump and gzip, on the tenant's schedule (container tenants; RDS keeps its own backups). */
+    /** pg_dump and gzip: the sidecar on the tenant's schedule, and the set before an upgrade (container tenants; RDS keeps its own backups). */
     backup: 128,
     redis: 64,
     n8n: 640,
@@ -98,7 +98,7 @@ type Process = keyof typeof MEMORY_FLOOR_MB;
 
 function containerCounts(workers: number, database: DatabaseKind): Record<Process, number> {
     const container = database === "container" ? 1 : 0;
-    return { postgres: container, databaseInit: 1 - container, backup: container, redis: 1, n8n: 1 + workers, runner: workers };
+    return { postgres: container, databaseInit: 1 - container, backup: 2 * container, redis: 1, n8n: 1 + workers, runner: workers };
 }
 
 /** Containers of a tenant with this many workers: the database side, Redis, main, and a worker and a runner per worker. */

@@ -48,6 +48,11 @@ describe("each kind of change, per tenant", () => {
         assert.match(risksOf(archived, "acme")[0], /leaves the stack: its volumes and backups stay on the host, no longer managed.* Check the key is escrowed/);
     });
 
+    test("archiving a suspended tenant is blocked: its final backup needs its database running", () => {
+        const plan = planOf([{ ...ACME, status: "suspended" }], [{ ...ACME, status: "archived" }]);
+        assert.match(plan.blocked.map((b) => `${b.what} ${b.todo}`).join(), /final backup needs its PostgreSQL running.* Resume it/);
+    });
+
     test("archiving is listed and is a risk, with the key to escrow", () => {
         const plan = planOf([ACME], [{ ...ACME, status: "archived" }]);
         assert.match(detailsOf(plan, "acme")[0], /^archived: a final backup, then its containers are removed/);

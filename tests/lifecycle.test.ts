@@ -64,7 +64,7 @@ describe("every edit of a tenant does what the README's table says, and nothing 
             acme: { workers: 2 },
             expected: { postgres: "replace", redis: "replace", backup: ["replace", "replace"], main: "replace", worker: ["create", "replace"], runner: ["create", "replace"] },
         },
-        // The one-shot backup is replaced too, and so takes a set as the tenant is suspended.
+        // The backup containers are replaced by stopped ones too.
         { edit: "suspension", acme: { status: "suspended" }, expected: { postgres: "replace", redis: "replace", backup: ["replace", "replace"], main: "replace", worker: "replace", runner: "replace" } },
     ];
 
@@ -123,7 +123,7 @@ describe("suspension and resumption are carried out by the provider", () => {
             assert.equal(c.inputs.restart, "no");
             assert.equal(c.inputs.wait, false);
         }
-        assert.equal(acmeContainers(suspended).length, 6);
+        assert.equal(acmeContainers(suspended).length, 7);
     });
 
     test("resuming replaces the stopped containers by running ones, each service awaited healthy", () => {

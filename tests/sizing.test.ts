@@ -4,9 +4,9 @@ import { CPU_FLOOR, Limits, MEMORY_FLOOR_MB, MIN_CPUS_PER_CONTAINER, MIN_TENANT_
 import { isStableCpus, stableCpus } from "../fleet/dockerForms";
 import { MAX_WORKERS } from "../fleet/tenantsSchema";
 
-/** What one tenant's lasting containers are given together: PostgreSQL, its backup sidecar, Redis, main, and each worker with its runner. */
+/** What one tenant's containers are given together: PostgreSQL, its two backup containers, Redis, main, and each worker with its runner. */
 function totalLimits(sizing: TenantSizing, workers: number): Limits {
-    const parts: Limits[] = [sizing.postgres, sizing.backup, sizing.redis, sizing.main, ...Array<Limits>(workers).fill(sizing.worker), ...Array<Limits>(workers).fill(sizing.runner)];
+    const parts: Limits[] = [sizing.postgres, sizing.backup, sizing.backup, sizing.redis, sizing.main, ...Array<Limits>(workers).fill(sizing.worker), ...Array<Limits>(workers).fill(sizing.runner)];
     return {
         memoryMb: parts.reduce((sum, p) => sum + p.memoryMb, 0),
         cpus: Math.round(parts.reduce((sum, p) => sum + p.cpus, 0) * 100) / 100,
@@ -44,7 +44,7 @@ test("at the minimum budget every process gets at least its floor", () => {
         for (const limits of [sizing.postgres, sizing.backup, sizing.redis, sizing.runner]) assert.ok(limits.cpus >= MIN_CPUS_PER_CONTAINER);
         for (const limits of [sizing.main, sizing.worker]) assert.ok(limits.cpus >= CPU_FLOOR.n8n, "n8n's start is CPU-bound");
     }
-    assert.equal(minimumCpus(1), 0.9, "main and worker at 0.25, four more containers at 0.1");
+    assert.equal(minimumCpus(1), 1, "main and worker at 0.25, five more containers at 0.1");
     assert.ok(minimumCpus(1) >= MIN_TENANT_CPUS);
 });
 

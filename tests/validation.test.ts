@@ -222,7 +222,7 @@ describe("broken files", () => {
             problemsOf({ tenants: [{ id: "a", port: 5701, resources: { memoryGb: 1 } }, { id: "b", port: 5702, workers: 6 }, { id: "c", port: 5703, resources: { cpus: 0.1, diskGb: 0.5 } }] }),
             /tenants\[0\]\.resources\.memoryGb: tenant "a" has 1 GB of memory, but .* need at least [\d.]+ GB to start\. Fix: raise resources\.memoryGb/,
             /tenants\[1\]: tenant "b" has 4 GB of memory, but n8n 2\.x main and 6 worker\(s\)/,
-            /tenants\[2\]\.resources\.cpus: tenant "c" has 0\.1 CPU, but its 6 containers need at least 0\.9 CPU \(0\.25 for each n8n process, 0\.1 for the others\)\. Fix: raise resources\.cpus to 0\.9/,
+            /tenants\[2\]\.resources\.cpus: tenant "c" has 0\.1 CPU, but its 7 containers need at least 1 CPU \(0\.25 for each n8n process, 0\.1 for the others\)\. Fix: raise resources\.cpus to 1 /,
             /tenants\[2\]\.resources\.diskGb: tenant "c" has 0\.5 GB of disk/,
         );
     });

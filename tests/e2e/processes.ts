@@ -167,38 +167,6 @@ export function ownedDir(path: string, owner?: { uid: number; gid: number }): st
     return path;
 }
 
-/** Resident and proportional memory (MiB) of a process and all its descendants, from /proc. */
-export function memoryOfTree(pid: number): { rssMb: number; pssMb: number; processes: number } {
-    const children = new Map<number, number[]>();
-    for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
-        try {
-            const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-            const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-            children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-        } catch {
-            // the process ended while we looked
-        }
-    }
-    const tree: number[] = [];
-    const walk = (p: number) => {
-        tree.push(p);
-        for (const c of children.get(p) ?? []) walk(c);
-    };
-    walk(pid);
-    let rssKb = 0;
-    let pssKb = 0;
-    for (const p of tree) {
-        try {
-            const rollup = readFileSync(`/proc/${p}/smaps_rollup`, "utf8");
-            rssKb += Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
-            pssKb += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
-        } catch {
-            // ended
-        }
-    }
-    return { rssMb: Math.round(rssKb / 1024), pssMb: Math.round(pssKb / 1024), processes: tree.length };
-}
-
 export function writeFile(path: string, content: string, owner?: { uid: number; gid: number }, mode = 0o644): string {
     writeFileSync(path, content, { mode });
     if (owner) chownSync(path, owner.uid, owner.gid);

@@ -17,15 +17,13 @@ import type { Registration } from "../harness/recordingMocks";
 import { PINNED } from "../../fleet/versions";
 import { LocalProcess, LocalSite, localizeBackup, localizeN8n, localizePostgres, localizeRedis } from "./localize";
 import { keyFingerprint } from "../../fleet/backup";
-import { Running, freePort, memoryOfTree, ownedDir, postgresBinDir, postgresOsUser, runToEnd, start, stop, stopAll, tail, waitForHttp, writeFile } from "./processes";
+import { Running, freePort, ownedDir, postgresBinDir, postgresOsUser, runToEnd, start, stop, stopAll, tail, waitForHttp, writeFile } from "./processes";
 import { N8nApi, callOutWorkflow, callWebhook, sumWorkflow } from "./n8nApi";
 import { createServer, Server } from "node:http";
 import { fetch } from "../harness/http";
 
 const TENANT_IDS = ["alpha", "beta"] as const;
 const OWNER_PASSWORD = "Fleet-e2e-Passw0rd";
-const BURST_CALLS = 200;
-const BURST_CONCURRENCY = 10;
 
 interface Tenant {
     id: string;
@@ -169,17 +167,6 @@ async function waitForQueuedExecution(t: Tenant): Promise<void> {
     }
 }
 
-function figures(t: Tenant): Record<string, string> {
-    const row: Record<string, string> = {};
-    for (const role of ["postgres", "redis", "main", "worker"] as const) {
-        const pid = t.processes[role]?.child.pid;
-        if (pid === undefined) continue;
-        const m = memoryOfTree(pid);
-        row[role] = `${m.rssMb} MiB RSS / ${m.pssMb} MiB PSS (${m.processes} proc)`;
-    }
-    return row;
-}
-
 before(async () => {
     const installer = execFileSync(join(PROJECT_ROOT, ".ci", "install-n8n"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n");
     const n8nDir = installer[installer.length - 1];
@@ -275,27 +262,12 @@ describe("each tenant runs as the program declares it", () => {
         }
     });
 
-    test("a credential saved in a tenant reads back there, and cannot be decrypted with another tenant's key", async () => {
-        const [a, b] = [tenant("alpha"), tenant("beta")];
-        for (const t of [a, b]) {
+    test("a credential saved in a tenant reads back there (the Docker test checks that another tenant's key cannot decrypt it)", async () => {
+        for (const t of tenants.values()) {
             // n8n never sends password fields back to the editor, so the header name carries the secret too.
             t.credentialId = await t.api.createCredential(`${t.id} API`, "httpHeaderAuth", { name: t.credentialSecret, value: t.credentialSecret });
             assert.equal((await t.api.credentialData(t.credentialId)).data.name, t.credentialSecret);
         }
-        const exportWith = async (key: string, label: string) => {
-            const output = join(workRoot, `export-${label}.json`);
-            const result = await runToEnd(process.execPath, [n8nBin, "export:credentials", "--all", "--decrypted", `--output=${output}`], {
-                ...a.main.env,
-                N8N_ENCRYPTION_KEY: key,
-                N8N_USER_FOLDER: ownedDir(join(workRoot, `cli-${label}`)),
-            });
-            return { ...result, file: existsSync(output) ? readFileSync(output, "utf8") : "" };
-        };
-        const own = await exportWith(secretsOf(a).N8N_ENCRYPTION_KEY, "own-key");
-        assert.ok(own.file.includes(a.credentialSecret), `alpha's own key could not decrypt alpha's credential:\n${own.output}`);
-        const foreign = await exportWith(secretsOf(b).N8N_ENCRYPTION_KEY, "foreign-key");
-        assert.ok(!foreign.file.includes(a.credentialSecret), "beta's key decrypted alpha's credential");
-        assert.match(foreign.output, /could not be decrypted/);
     });
 
     test("one tenant's database role cannot log in to another's database, and one tenant's Redis refuses another's password", async () => {
@@ -351,42 +323,7 @@ describe("each tenant runs as the program declares it", () => {
         }
     });
 
-    test("figures: memory of each process idle and after a burst of webhook calls, and the calls per second a worker sustained", async () => {
-        const report: string[] = [`n8n ${PINNED.n8n}, Node ${process.version}, ${BURST_CALLS} calls, ${BURST_CONCURRENCY} at a time, per tenant`];
-        for (const t of tenants.values()) {
-            const idle = figures(t);
-            let next = 0;
-            const started = performance.now();
-            await Promise.all(
-                Array.from({ length: BURST_CONCURRENCY }, async () => {
-                    while (next < BURST_CALLS) {
-                        const i = next++;
-                        const answer = await callWebhook(webhookUrl(t), { a: i, b: 1 });
-                        assert.equal(answer.status, 200);
-                        assert.equal(answer.body.sum, i + 1);
-                    }
-                }),
-            );
-            const seconds = (performance.now() - started) / 1000;
-            const busy = figures(t);
-            report.push(`${t.id}: ${(BURST_CALLS / seconds).toFixed(1)} calls/s (${seconds.toFixed(1)} s)`);
-            for (const role of Object.keys(idle)) report.push(`  ${role.padEnd(8)} idle ${idle[role].padEnd(40)} after burst ${busy[role]}`);
-        }
-        console.log(report.join("\n"));
-    });
-
-    test("after the main restarts, the workflow and the credential are still there; with another encryption key n8n refuses to start", async () => {
-        for (const t of tenants.values()) {
-            assert.ok(t.processes.main && t.workflowId && t.credentialId);
-            await stop(t.processes.main);
-            await startMain(t);
-            await t.api.login(t.ownerEmail, OWNER_PASSWORD);
-            const workflow = await t.api.workflow(t.workflowId);
-            assert.equal(workflow.id, t.workflowId);
-            assert.ok(workflow.active || workflow.activeVersionId, `${t.id}'s workflow is no longer published`);
-            assert.equal((await t.api.credentialData(t.credentialId)).data.name, t.credentialSecret);
-            assert.deepEqual((await callWebhookOnceRegistered(t, { a: 20, b: 22 })).body, { sum: 42, tenant: t.id });
-        }
+    test("with another encryption key than the one in its data folder, n8n refuses to start", async () => {
         const a = tenant("alpha");
         assert.ok(a.processes.main);
         await stop(a.processes.main);
@@ -402,7 +339,7 @@ describe("each tenant runs as the program declares it", () => {
     test("backup and restore drill: a set of the database and files without the key, a wrong key refused before any change, a destroyed tenant restored and working", async () => {
         const [a, b] = [tenant("alpha"), tenant("beta")];
         assert.ok(a.workflowId && a.credentialId);
-        // The restart check left alpha's main stopped.
+        // The wrong-key check left alpha's main stopped.
         await startMain(a);
         await a.api.login(a.ownerEmail, OWNER_PASSWORD);
 
