@@ -81,7 +81,7 @@ export function backupHealthcheck(plan: TenantPlan): Healthcheck {
     const twoPeriods = 2 * plan.backup.periodSeconds;
     return shellHealthcheckWith(
         `test -f ${BACKUPS_DIR}/last-success && test $(( $(date +%s) - $(cat ${BACKUPS_DIR}/last-success) )) -lt ${twoPeriods}`,
-        { intervalSeconds: 60, timeoutSeconds: 10, startPeriodSeconds: 600, retries: 3 },
+        { intervalSeconds: 30, timeoutSeconds: 10, startPeriodSeconds: 600, retries: 3 },
     );
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run restore -- <tenant> --from <set> [--stack <stack>] [--target <target>] [--key-file <file>] [--docker-host <url>]`:
+ * `npm run restore -- <tenant> --from <set> [--stack <stack>] [--target <target>] [--key-file <file>] [--docker-host <url>] [--dir <folder>]`:
  * restores one backup set into a tenant's own containers, on its Docker host or, after the tenant
  * has been moved and deployed there, on another target.
  *
@@ -22,18 +22,19 @@ import { fail, parseCommandLine } from "./cli";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 const USAGE = [
-    "usage: npm run restore -- <tenant> --from <set> [--stack <stack>] [--target <target>] [--key-file <file>] [--docker-host <url>]",
+    "usage: npm run restore -- <tenant> --from <set> [--stack <stack>] [--target <target>] [--key-file <file>] [--docker-host <url>] [--dir <folder>]",
     "  <set>: a folder of the tenant's backup volume (such as 20261126T020000Z-scheduled), or a set folder on this machine",
     "  the key: --key-file, or N8N_FLEET_ENCRYPTION_KEY; from `npm run pulumi -- stack output encryptionKeys --show-secrets` or the escrow",
+    "  --dir: the folder of the Pulumi.<stack>.yaml files (default: the project)",
 ].join("\n");
 
-function loadTenant(stack: string, tenantId: string, targetName: string | undefined): TenantPlan {
+function loadTenant(dir: string, stack: string, tenantId: string, targetName: string | undefined): TenantPlan {
     const file = stackFileName(stack);
-    const path = join(PROJECT_ROOT, file);
+    const path = join(dir, file);
     if (!existsSync(path)) fail(`${file}: there is no stack "${stack}". Fix: pass --stack with one of the Pulumi.<stack>.yaml files of the project.`);
     const settings = stackSettingsFromYaml(readFileSync(path, "utf8"), file);
     if (!settings.ok) fail(formatProblems(settings.problems));
-    const fleet = loadFleetForStack({ stack, raw: settings.raw, readTenants: (tenantsFile) => readTenantsFile(resolve(PROJECT_ROOT, tenantsFile), tenantsFile) });
+    const fleet = loadFleetForStack({ stack, raw: settings.raw, readTenants: (tenantsFile) => readTenantsFile(resolve(dir, tenantsFile), tenantsFile) });
     if (!fleet.ok) fail(`${formatProblems(fleet.problems)}\n\nThe stack must be valid to restore into it.`);
     const plan = fleet.tenants.find((t) => t.id === tenantId) ?? fail(`tenant "${tenantId}" is not in stack ${stack}. Tenants: ${fleet.tenants.map((t) => t.id).join(", ")}.`);
     if (targetName !== undefined && plan.target.name !== targetName) {
@@ -99,7 +100,7 @@ async function waitHealthy(docker: Docker, name: string, timeoutMs: number): Pro
 
 async function main(): Promise<void> {
     const { values, positionals } = parseCommandLine(
-        { allowPositionals: true, options: { from: { type: "string" }, stack: { type: "string", default: "dev" }, target: { type: "string" }, "key-file": { type: "string" }, "docker-host": { type: "string" } } },
+        { allowPositionals: true, options: { from: { type: "string" }, stack: { type: "string", default: "dev" }, target: { type: "string" }, "key-file": { type: "string" }, "docker-host": { type: "string" }, dir: { type: "string" } } },
         USAGE,
     );
     const [tenantId, ...extra] = positionals;
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
     const key = values["key-file"] !== undefined ? readFileSync(resolve(userDir, values["key-file"]), "utf8").trim() : process.env.N8N_FLEET_ENCRYPTION_KEY;
     if (!key) fail(`no encryption key in hand.\n${USAGE}`, 2);
 
-    const plan = loadTenant(values.stack, tenantId, values.target);
+    const plan = loadTenant(values.dir === undefined ? PROJECT_ROOT : resolve(userDir, values.dir), values.stack, tenantId, values.target);
     const docker = dockerFor(plan, values["docker-host"]);
     const names = plan.names;
     const sidecar = docker.getContainer(names.backup);

@@ -11,16 +11,24 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify as stringifyYaml } from "yaml";
 import type { Registration } from "../harness/recordingMocks";
-import { TYPES } from "../harness/runFleet";
+import { PROJECT_ROOT, TYPES, processEnvOf } from "../harness/runFleet";
+import { PINNED } from "../../fleet/versions";
+import { keyFingerprint } from "../../fleet/backup";
 import { PORTS } from "../../fleet/containerSpec";
 import { parseCpus } from "../../fleet/dockerForms";
 import { SERVICE_HOSTS } from "../../fleet/names";
-import { N8nApi } from "../e2e/n8nApi";
-import { Created, execIn, logsOf, testDaemon } from "./client";
+import { N8nApi, callOutWorkflow, sumWorkflow } from "../e2e/n8nApi";
+import { createServer } from "node:http";
+import { Created, execIn, logsOf, poll, testDaemon } from "./client";
 import { DeployedContainer, Deployment, deployLogged, removeContainers, restartContainers } from "./deploy";
 import { MIB } from "./engine";
-import { FLEET, Tenant, declaredHealth, declaredLimits, registrationsFor, roleOf, tenantsOf, theOne, withRole } from "./fleetUnderTest";
+import { FLEET, TEST_TARGETS, Tenant, declaredHealth, declaredLimits, registrationsFor, roleOf, tenantsOf, theOne, withRole } from "./fleetUnderTest";
 import { fetch } from "../harness/http";
 import { cgroupView, inspectContainer, processView, publishedPorts, readBackDifferences } from "./inspect";
 import { LOG_MARKERS, TenantSetup, callWebhookOnceRegistered, editorUrl, finishedExecutions, runN8nCli, setUpTenant, settingOf } from "./n8nInContainer";
@@ -80,10 +88,18 @@ after(async () => {
     assertNoProblems(problems);
 });
 
+/** Linux capability numbers (linux/capability.h) of those the program gives back. */
+const CAPABILITY_BITS: Record<string, number> = { CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3 };
+
+/** redis-cli inside the tenant's Redis, authenticated the way its health check is: with the password from its file. */
+function redisCli(...args: string[]): string[] {
+    return ["sh", "-c", 'REDISCLI_AUTH="$(cat /run/secrets/redis-password)" exec redis-cli "$@"', "redis-cli", ...args];
+}
+
 /** The marker in a tenant's Redis and in its n8n data volume (read through its main), or what went wrong reading them. */
 async function markersOf(t: Tenant): Promise<{ redis: string; n8n: string }> {
     const [redis, n8n] = await Promise.all([
-        execIn(docker, theOne(t, "redis").plan.name, ["redis-cli", "GET", MARKER.redisKey]),
+        execIn(docker, theOne(t, "redis").plan.name, redisCli("GET", MARKER.redisKey)),
         execIn(docker, theOne(t, "main").plan.name, ["node", "-e", `process.stdout.write(require("node:fs").readFileSync(${JSON.stringify(MARKER.n8nFile)}, "utf8"))`]),
     ]);
     return { redis: redis.stdout.trim() || redis.stderr.trim(), n8n: n8n.stdout || n8n.stderr.trim() };
@@ -95,7 +111,7 @@ async function writeMarkers(): Promise<string[]> {
     for (const t of activeTenants()) {
         const stored = data.get(t.id);
         if (!stored) continue;
-        await execIn(docker, theOne(t, "redis").plan.name, ["redis-cli", "SET", MARKER.redisKey, stored.marker]);
+        await execIn(docker, theOne(t, "redis").plan.name, redisCli("SET", MARKER.redisKey, stored.marker));
         await execIn(docker, theOne(t, "main").plan.name, ["node", "-e", `require("node:fs").writeFileSync(${JSON.stringify(MARKER.n8nFile)}, ${JSON.stringify(stored.marker)})`]);
         const written = await markersOf(t);
         if (written.redis !== stored.marker || written.n8n !== stored.marker) problems.push(`${t.id}: the markers did not read back right after writing: ${JSON.stringify(written)}`);
@@ -136,7 +152,7 @@ async function dataProblems(when: string): Promise<string[]> {
 }
 
 describe("the declared fleet on a real Docker daemon", () => {
-    test("every started container became healthy through its declared health check, no probe failing after its start period; every one-shot exited 0", () => {
+    test("every started container became healthy through its declared health check, no probe failing after its start period; every one-shot exited 0", async () => {
         if (deployFailure) assert.fail(deployFailure.message);
         const problems: string[] = [];
         const rows: (string | number)[][] = [];
@@ -150,7 +166,14 @@ describe("the declared fleet on a real Docker daemon", () => {
             const { startPeriod, interval, startPeriodMs } = declaredHealth(c);
             const record = c.health;
             if (!record) {
-                problems.push(`${c.plan.name}: it declares no wait, so nothing showed it healthy`);
+                // Not awaited by the deployment (the backup sidecar): Docker's own status must turn healthy
+                // within its start period and retries, as its health check declares.
+                const { retries, intervalMs } = declaredHealth(c);
+                const waited = await poll(`${c.plan.name} healthy`, startPeriodMs + (retries + 1) * intervalMs, async () =>
+                    (await docker.getContainer(c.plan.name).inspect()).State.Health?.Status === "healthy" ? true : undefined,
+                ).catch((error: Error) => error);
+                if (waited instanceof Error) problems.push(`${c.plan.name}: ${waited.message}`);
+                rows.push([c.plan.name, startPeriod, interval, waited instanceof Error ? "never" : "(not awaited)", ""]);
                 continue;
             }
             const healthyAfter = record.healthyAt - record.startedAt;
@@ -286,7 +309,7 @@ describe("the declared fleet on a real Docker daemon", () => {
             }
         }
         const roles = new Set(backendOnly.map(roleOf));
-        assert.deepEqual([...roles].sort(), ["postgres", "redis", "runner"], "the containers only on a backend network should be PostgreSQL, Redis and the runners");
+        assert.deepEqual([...roles].sort(), ["backup", "postgres", "redis", "runner"], "the containers only on a backend network should be PostgreSQL, the backups, Redis and the runners");
 
         const results = await Promise.all(backendOnly.map((c) => connectFrom(docker, c.plan.name, listener.address, listener.port).then((result) => ({ c, result }))));
         const problems = results.filter(({ result }) => result.connected).map(({ c }) => `${c.plan.name} connected to the listener at ${listener.address}:${listener.port} on ${listener.network}`);
@@ -344,6 +367,37 @@ describe("the declared fleet on a real Docker daemon", () => {
         assertNoProblems(problems);
     });
 
+    check("a workflow cannot reach the Docker host through its network's gateway; the tenant that allows private ranges can", async () => {
+        const problems: string[] = [];
+        for (const t of activeTenants()) {
+            const stored = data.get(t.id);
+            if (!stored) continue;
+            // A service of the host itself, on the host's own address on the tenant's egress bridge.
+            const gateway = (await docker.getNetwork(`${t.id}-egress`).inspect()).IPAM?.Config?.[0]?.Gateway ?? assert.fail(`${t.id}-egress has no gateway`);
+            const calls: string[] = [];
+            const server = createServer((request, response) => {
+                calls.push(request.url ?? "");
+                response.setHeader("content-type", "application/json");
+                response.end(JSON.stringify({ host: "secret" }));
+            });
+            await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
+            try {
+                const { port } = server.address() as { port: number };
+                const api = new N8nApi(stored.url);
+                await api.login(stored.email, stored.password);
+                await api.publishWorkflow(callOutWorkflow(t.id, `http://${gateway}:${port}/${t.id}`));
+                const answer = await callWebhookOnceRegistered(`${stored.url}/webhook/call-out-${t.id}`, {});
+                const allowed = t.id === "beta";
+                const reached = calls.includes(`/${t.id}`);
+                if (allowed && (!reached || JSON.stringify(answer.body) !== JSON.stringify({ host: "secret" }))) problems.push(`${t.id}: allowed to call ${gateway}, it got ${JSON.stringify(answer.body)}`);
+                if (!allowed && (reached || !/"name":"SsrfBlockedIpError"/.test(JSON.stringify(answer.body)))) problems.push(`${t.id}: its request to the host at ${gateway} was not blocked: ${JSON.stringify(answer.body)}`);
+            } finally {
+                await new Promise((resolve) => server.close(resolve));
+            }
+        }
+        assertNoProblems(problems);
+    });
+
     check("a credential saved in one tenant decrypts with that tenant's key and not with another tenant's", async () => {
         const [a, b] = activeTenants();
         for (const t of [a, b]) {
@@ -394,7 +448,12 @@ describe("the declared fleet on a real Docker daemon", () => {
             const process = processView(info.State.Pid);
             const cgroup = cgroupView(info.State.Pid);
             if (noNewPrivileges && !process.noNewPrivileges) problems.push(`${name}: its main process (pid ${info.State.Pid}) has NoNewPrivs 0`);
-            if (declared.capabilityDrops.includes("ALL") && process.boundingCapabilities !== 0n) problems.push(`${name}: its capability bounding set is 0x${process.boundingCapabilities.toString(16)}, declared drops ALL`);
+            if (declared.capabilityDrops.includes("ALL")) {
+                const expected = declared.capabilityAdds.reduce((mask, cap) => mask | (1n << BigInt(CAPABILITY_BITS[cap] ?? assert.fail(`${name}: add ${cap} to CAPABILITY_BITS`))), 0n);
+                if (process.boundingCapabilities !== expected) {
+                    problems.push(`${name}: its capability bounding set is 0x${process.boundingCapabilities.toString(16)}, declared drops ALL and adds ${JSON.stringify(declared.capabilityAdds)} (0x${expected.toString(16)})`);
+                }
+            }
             if (declared.user !== undefined) {
                 const user = declared.user.split(":")[0];
                 const uid = /^\d+$/.test(user) ? Number(user) : Number((await execIn(docker, name, ["id", "-u", user])).stdout.trim());
@@ -446,5 +505,65 @@ describe("the declared fleet on a real Docker daemon", () => {
             if (info.State.Running !== shouldRun) problems.push(`${c.plan.name} is ${info.State.Status} after re-creation, expected ${shouldRun ? "running" : "not running"}`);
         }
         assertNoProblems(problems);
+    });
+    check("each active tenant's backup volume holds a set from its sidecar and the one taken before its n8n version, named for it and its key", async () => {
+        const problems: string[] = [];
+        for (const t of activeTenants()) {
+            const sidecar = theOne(t, "backup").plan.name;
+            const listing = (await execIn(docker, sidecar, ["ls", "/backups"])).stdout.split("\n").filter(Boolean);
+            const scheduled = listing.find((name) => name.endsWith("-scheduled"));
+            if (!scheduled) problems.push(`${sidecar}: no scheduled set in /backups (${listing.join(", ")})`);
+            if (!listing.some((name) => name.endsWith(`-before-n8n-${PINNED.n8n}`))) problems.push(`${t.id}: no set taken before n8n ${PINNED.n8n} (${listing.join(", ")})`);
+            if (!listing.includes("last-success")) problems.push(`${sidecar}: no last-success file`);
+            if (!scheduled) continue;
+            const manifest = JSON.parse((await execIn(docker, sidecar, ["cat", `/backups/${scheduled}/manifest.json`])).stdout);
+            const key = processEnvOf(theOne(t, "main").registration).N8N_ENCRYPTION_KEY;
+            if (manifest.tenant !== t.id || manifest.keyFingerprint !== keyFingerprint(key)) problems.push(`${sidecar}: ${scheduled} names tenant ${manifest.tenant} and key ${manifest.keyFingerprint}`);
+            const files = (await execIn(docker, sidecar, ["tar", "-tzf", `/backups/${scheduled}/n8n-files.tar.gz`])).stdout;
+            if (/^\.\/config$/m.test(files)) problems.push(`${sidecar}: ${scheduled} holds n8n's config file, which holds the key`);
+        }
+        assertNoProblems(problems);
+    });
+
+    check("npm run restore refuses another tenant's key without a change, then brings a tenant back to a set", async () => {
+        const t = tenants.get("beta") ?? assert.fail("no tenant beta");
+        const stored = data.get("beta") ?? assert.fail("the workflow checks set up no data for beta");
+        const sidecar = theOne(t, "backup").plan.name;
+        const main = theOne(t, "main");
+        const taken = await execIn(docker, sidecar, ["n8n-fleet-backup", "once", "manual"]);
+        assert.equal(taken.exitCode, 0, taken.stderr);
+        const set = (await execIn(docker, sidecar, ["ls", "/backups"])).stdout.split("\n").find((name) => name.endsWith("-manual")) ?? assert.fail("no manual set");
+        // A change after the set, which the restore must undo.
+        const api = new N8nApi(stored.url);
+        await api.login(stored.email, stored.password);
+        const later = await api.createWorkflow({ ...sumWorkflow("beta"), name: "made after the backup" });
+
+        const restore = (key: string) => {
+            const folder = mkdtempSync(join(tmpdir(), "n8n-fleet-restore-"));
+            writeFileSync(join(folder, "Pulumi.test.yaml"), stringifyYaml({ config: { "n8n-fleet:tenantsFile": "tenants.json", "n8n-fleet:targets": TEST_TARGETS, "n8n-fleet:defaultTarget": "local" } }));
+            writeFileSync(join(folder, "tenants.json"), JSON.stringify(FLEET));
+            writeFileSync(join(folder, "key"), key, { mode: 0o600 });
+            const result = spawnSync(process.execPath, ["--require", "ts-node/register", join(PROJECT_ROOT, "scripts", "restore.ts"), "beta", "--from", set, "--stack", "test", "--dir", folder, "--key-file", join(folder, "key"), "--docker-host", process.env.DOCKER_HOST ?? ""], {
+                cwd: PROJECT_ROOT,
+                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", INIT_CWD: PROJECT_ROOT },
+                encoding: "utf8",
+                timeout: 600_000,
+            });
+            rmSync(folder, { recursive: true, force: true });
+            return result;
+        };
+        const alphaKey = processEnvOf(theOne(tenants.get("alpha") ?? assert.fail("no alpha"), "main").registration).N8N_ENCRYPTION_KEY;
+        const refused = restore(alphaKey);
+        assert.equal(refused.status, 3, refused.stderr);
+        assert.match(refused.stderr, /refusing to restore .* into beta: the encryption key in hand .* is not the one this set was taken with .* nothing was changed/);
+        assert.equal((await inspectContainer(docker, main.plan.name)).State.Running, true, "the refused restore stopped beta's n8n");
+        assert.equal((await api.workflow(later)).id, later);
+
+        const restored = restore(processEnvOf(main.registration).N8N_ENCRYPTION_KEY);
+        assert.equal(restored.status, 0, restored.stderr);
+        await api.login(stored.email, stored.password);
+        await assert.rejects(api.workflow(later), /404|not found/i, "the workflow made after the set survived the restore");
+        assert.equal((await api.workflow(stored.workflowId)).id, stored.workflowId);
+        assert.deepEqual((await callWebhookOnceRegistered(stored.webhook, { a: 40, b: 2 })).body, { sum: 42, tenant: "beta" });
     });
 });

@@ -23,7 +23,8 @@ export const TEST_TARGETS = {
 export const FLEET = {
     tenants: [
         { id: "alpha", port: 5811, workers: 2 },
-        { id: "beta", port: 5812 },
+        // beta may call private ranges (the Docker host's bridge addresses among them); alpha may not.
+        { id: "beta", port: 5812, outbound: { allowIpRanges: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } },
         { id: "gamma", port: 5813, status: "suspended" },
     ],
 } as const;
@@ -74,6 +75,7 @@ export interface DeclaredLimits {
     memorySwapMb: number;
     cpus: string;
     capabilityDrops: string[];
+    capabilityAdds: string[];
     securityOpts: string[];
 }
 
@@ -92,6 +94,7 @@ export function declaredLimits(c: DeployedContainer): DeclaredLimits {
         memorySwapMb: number("memorySwap"),
         cpus: inputs.cpus,
         capabilityDrops: texts(inputs.capabilities?.drops),
+        capabilityAdds: texts(inputs.capabilities?.adds),
         securityOpts: texts(inputs.securityOpts),
     };
 }
