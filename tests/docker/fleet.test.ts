@@ -28,7 +28,7 @@ import { createServer } from "node:http";
 import { Created, execIn, logsOf, poll, testDaemon } from "./client";
 import { DeployedContainer, Deployment, deployLogged, removeContainers, restartContainers } from "./deploy";
 import { MIB } from "./engine";
-import { FLEET, TEST_TARGETS, Tenant, declaredHealth, declaredLimits, registrationsFor, roleOf, tenantsOf, theOne, withRole } from "./fleetUnderTest";
+import { FLEET, TEST_TARGETS, Tenant, backupSidecar, declaredHealth, declaredLimits, fleetRegistrations, roleOf, tenantsOf, theOne, withRole } from "./fleetUnderTest";
 import { fetch } from "../harness/http";
 import { cgroupView, inspectContainer, processView, publishedPorts, readBackDifferences } from "./inspect";
 import { LOG_MARKERS, TenantSetup, callWebhookOnceRegistered, editorUrl, finishedExecutions, runN8nCli, setUpTenant, settingOf } from "./n8nInContainer";
@@ -77,7 +77,7 @@ async function deployFleet(only?: (r: Registration) => boolean): Promise<void> {
 }
 
 before(async () => {
-    registrations = await registrationsFor(FLEET);
+    registrations = await fleetRegistrations();
     await phases.time("deploy", () => deployFleet());
     console.log(`Rewrites applied (tests/docker/rewrites.ts):\n${deployment.rewrites.map((line) => `  ${line}`).join("\n")}`);
 });
@@ -509,7 +509,7 @@ describe("the declared fleet on a real Docker daemon", () => {
     check("each active tenant's backup volume holds a set from its sidecar and the one taken before its n8n version, named for it and its key", async () => {
         const problems: string[] = [];
         for (const t of activeTenants()) {
-            const sidecar = theOne(t, "backup").plan.name;
+            const sidecar = backupSidecar(t).plan.name;
             const listing = (await execIn(docker, sidecar, ["ls", "/backups"])).stdout.split("\n").filter(Boolean);
             const scheduled = listing.find((name) => name.endsWith("-scheduled"));
             if (!scheduled) problems.push(`${sidecar}: no scheduled set in /backups (${listing.join(", ")})`);
@@ -528,7 +528,7 @@ describe("the declared fleet on a real Docker daemon", () => {
     check("npm run restore refuses another tenant's key without a change, then brings a tenant back to a set", async () => {
         const t = tenants.get("beta") ?? assert.fail("no tenant beta");
         const stored = data.get("beta") ?? assert.fail("the workflow checks set up no data for beta");
-        const sidecar = theOne(t, "backup").plan.name;
+        const sidecar = backupSidecar(t).plan.name;
         const main = theOne(t, "main");
         const taken = await execIn(docker, sidecar, ["n8n-fleet-backup", "once", "manual"]);
         assert.equal(taken.exitCode, 0, taken.stderr);

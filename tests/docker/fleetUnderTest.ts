@@ -5,7 +5,9 @@
  */
 import type { Registration } from "../harness/recordingMocks";
 import { TYPES, runFleetInChild } from "../harness/runFleet";
+import assert from "node:assert/strict";
 import { LABELS } from "../../fleet/labels";
+import { tenantNames } from "../../fleet/names";
 import { minimumCpus, minimumMemoryMb } from "../../fleet/sizing";
 import { MIB_PER_GIB } from "../../fleet/plan";
 import type { DeployedContainer, Deployment } from "./deploy";
@@ -39,6 +41,42 @@ export async function registrationsFor(tenants: unknown): Promise<Registration[]
     const outcome = await runFleetInChild({ tenants, targets: TEST_TARGETS, defaultTarget: "local" });
     if (!outcome.ok) throw new Error(`the program failed for the test fleet: ${outcome.error}`);
     return outcome.run.resources;
+}
+
+function containerNamed(registrations: Registration[], name: string): Registration {
+    const found = registrations.find((r) => r.type === TYPES.container && r.inputs.name === name);
+    if (!found) throw new Error(`N8N_FLEET_BREAK: no container ${name} in the test fleet`);
+    return found;
+}
+
+/**
+ * Faults a reviewer can put into the declarations to see the fleet test catch them
+ * (`N8N_FLEET_BREAK=<name> npm run test:docker -- tests/docker/fleet.test.ts`). Each edits the
+ * recorded registrations of {@link FLEET} the way a bug in the program would. CI never sets it.
+ */
+export const BREAKS: Record<string, (registrations: Registration[]) => void> = {
+    /** alpha's PostgreSQL also joins beta's backend network. */
+    "postgres-on-another-backend": (registrations) => {
+        const postgres = containerNamed(registrations, "alpha-postgres");
+        postgres.inputs.networksAdvanced = [...(postgres.inputs.networksAdvanced as unknown[]), { name: "beta-backend", aliases: ["postgres"] }];
+    },
+    /** alpha's first runner presents a token its broker did not issue. */
+    "wrong-runner-token": (registrations) => {
+        const runner = containerNamed(registrations, "alpha-n8n-worker-1-runner");
+        runner.inputs.envs = (runner.inputs.envs as string[]).map((entry) => (entry.startsWith("N8N_RUNNERS_AUTH_TOKEN=") ? "N8N_RUNNERS_AUTH_TOKEN=not-the-broker-token" : entry));
+    },
+};
+
+/** {@link registrationsFor} {@link FLEET}, with the fault N8N_FLEET_BREAK names, if any. */
+export async function fleetRegistrations(): Promise<Registration[]> {
+    const registrations = await registrationsFor(FLEET);
+    const name = process.env.N8N_FLEET_BREAK;
+    if (!name) return registrations;
+    const fault = BREAKS[name];
+    if (!fault) throw new Error(`N8N_FLEET_BREAK=${name}: not a known fault; use one of ${Object.keys(BREAKS).join(", ")}`);
+    fault(registrations);
+    process.stderr.write(`N8N_FLEET_BREAK=${name}: the declarations are broken on purpose\n`);
+    return registrations;
 }
 
 /** The value of a `{ label, value }` label a registration declares. */
@@ -131,6 +169,12 @@ export function theOne(tenant: Tenant, role: string): DeployedContainer {
         throw new Error(`tenant ${tenant.id} has ${found.length} deployed ${role} containers, expected one${missing}`);
     }
     return found[0];
+}
+
+/** A tenant's backup sidecar; its other "backup" containers are one-shots (before an upgrade, at archiving). */
+export function backupSidecar(tenant: Tenant): DeployedContainer {
+    const name = tenantNames(tenant.id).backup;
+    return tenant.containers.find((c) => c.plan.name === name) ?? assert.fail(`tenant ${tenant.id} has no deployed ${name}`);
 }
 
 /** The tenants of a deployment, by id, in the order the program declared them. */
