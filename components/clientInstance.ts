@@ -110,9 +110,10 @@ export class ClientInstance extends pulumi.ComponentResource {
         }
         const runtime: pulumi.Output<TenantRuntime> = pulumi.all([secrets, databaseHost]).apply(([s, host]) => ({ ...s, databaseHost: host }));
 
-        const running = plan.status === "active";
-        const declare = (spec: ContainerSpec, dependsOn: docker.Container[]) =>
-            new docker.Container(
+        const tenantRuns = plan.status === "active";
+        const declare = (spec: ContainerSpec, dependsOn: docker.Container[]) => {
+            const running = tenantRuns || spec.alwaysRuns === true;
+            return new docker.Container(
                 spec.name,
                 {
                     name: spec.name,
@@ -154,6 +155,7 @@ export class ClientInstance extends pulumi.ComponentResource {
                 // Fixed names and host ports: the old container must go before its replacement starts.
                 { ...child, deleteBeforeReplace: true, dependsOn },
             );
+        };
 
         const containers = new Map<string, docker.Container>();
         for (const spec of tenantContainers(plan)) {

@@ -6,8 +6,9 @@
 #   n8n-fleet-backup loop          one set now, then one per BACKUP_PERIOD_SECONDS, pruning by retention
 #   n8n-fleet-backup once <kind>   one set of that kind (pre-upgrade, final, manual), then exit
 #   n8n-fleet-backup prune         apply the retention to the scheduled sets, then exit
-#   n8n-fleet-backup gate <kind>   one set of that kind, then stay up, healthy, so that what waits
-#                                  for it starts only once the set exists (and never if it failed)
+#   n8n-fleet-backup gate <kind>   one set of that kind unless one exists, then stay up, healthy, so
+#                                  that what waits for it starts only once the set exists (and
+#                                  never if it failed)
 #
 # Visible failures: a non-zero exit (once), the `last-failure` file and log line (loop), and the
 # container's health check, which fails when `last-success` is older than two periods.
@@ -69,7 +70,8 @@ JSON
 # kinds (pre-upgrade, final, manual) are never pruned.
 prune() {
     local kept_hours=0 day week days=0 weeks=0 seen_days=" " seen_weeks=" " keep name
-    for name in $(find "$BACKUPS" -mindepth 1 -maxdepth 1 -type d -name '*-scheduled' -printf '%f\n' | sort -r); do
+    # Complete sets only (an interrupted one is `.incomplete-...`), newest first in any locale.
+    for name in $(find "$BACKUPS" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*T*Z-scheduled' -printf '%f\n' | LC_ALL=C sort -r); do
         keep=no
         day=${name:0:8}
         week=$(date -u -d "${day:0:4}-${day:4:2}-${day:6:2}" +%G-W%V)
@@ -99,15 +101,18 @@ case "${1:-}" in
         prune
         ;;
     gate)
-        take_set "${2:?usage: n8n-fleet-backup gate <kind>}"
-        touch /tmp/n8n-fleet-backup-done
-        trap 'exit 0' TERM INT
+        # Once per kind: a restarted gate (a reboot, a resumed tenant) finds its set and takes no other.
+        kind=${2:?usage: n8n-fleet-backup gate <kind>}
+        taken=$(find "$BACKUPS" -mindepth 1 -maxdepth 1 -type d -name "[0-9]*T*Z-$kind" -printf '%f\n' -quit)
+        if [ -n "$taken" ]; then log "set $taken exists; none taken"; else take_set "$kind"; fi
+        touch "${GATE_DONE_FILE:-/tmp/n8n-fleet-backup-done}"
         sleep infinity &
+        trap 'kill $! 2>/dev/null; exit 0' TERM INT
         wait $!
         ;;
     loop)
         : "${BACKUP_PERIOD_SECONDS:?}"
-        trap 'exit 0' TERM INT
+        trap 'kill $! 2>/dev/null; exit 0' TERM INT
         while true; do
             # A separate process: inside `if`, bash ignores `set -e` in the functions it calls.
             if "$0" once scheduled && prune; then :; else

@@ -98,20 +98,31 @@ export function backupContainer(plan: TenantPlan): ContainerSpec {
 }
 
 /**
- * One set taken before the containers move to `plan.n8nVersion`: named after that version, so a
- * new version creates a new one, which runs while the old containers still serve and before the
- * new main migrates the database; a failed migration is rolled back from it. It stays up, healthy
- * once the set exists: `pulumi up` waits for that health before it touches n8n, and stops there
- * if the backup failed, whatever the provider makes of a one-shot's exit code.
+ * A container that takes one set of `kind` (unless the volume holds one already, so a restart takes
+ * no other) and then stays up, healthy once the set exists: `pulumi up` waits for that health
+ * before it goes on, and stops there if the backup failed, whatever the provider would make of a
+ * one-shot's exit code (it records it and goes on).
  */
-export function preUpgradeBackupContainer(plan: TenantPlan): ContainerSpec {
+function backupGate(plan: TenantPlan, name: string, kind: string, n8nVersion: string): ContainerSpec {
     return {
-        ...backupProcess(plan, `before ${plan.n8nVersion}`),
-        name: plan.names.backupBefore(plan.n8nVersion),
-        command: [BACKUP_SCRIPT.path, "gate", `before-n8n-${plan.n8nVersion}`],
+        ...backupProcess(plan, n8nVersion),
+        name,
+        command: [BACKUP_SCRIPT.path, "gate", kind],
         healthcheck: shellHealthcheckWith("test -f /tmp/n8n-fleet-backup-done", { intervalSeconds: 5, timeoutSeconds: 5, startPeriodSeconds: 3600, retries: 3 }),
         waitForHealthy: true,
         waitTimeoutSeconds: 3600,
+        after: [],
+    };
+}
+
+/**
+ * One set taken before the containers move to `plan.n8nVersion`: named after that version, so a
+ * new version creates a new one, which runs while the old containers still serve and before the
+ * new main migrates the database; a failed migration is rolled back from it.
+ */
+export function preUpgradeBackupContainer(plan: TenantPlan): ContainerSpec {
+    return {
+        ...backupGate(plan, plan.names.backupBefore(plan.n8nVersion), `before-n8n-${plan.n8nVersion}`, `before ${plan.n8nVersion}`),
         after: [plan.names.containers.postgres],
     };
 }
@@ -119,18 +130,12 @@ export function preUpgradeBackupContainer(plan: TenantPlan): ContainerSpec {
 /**
  * The set taken when the tenant is archived. Pulumi deletes what left the program only after it
  * has created what is new, so this runs while the tenant's PostgreSQL still does; it finds it by
- * its alias on the backend network, which an archived tenant keeps. (A suspended tenant's
- * PostgreSQL is stopped: `npm run plan` blocks archiving it before it is resumed.)
+ * its alias on the backend network, which an archived tenant keeps. It stays up, idle, after the
+ * rest is gone: a failed final backup stops the update before PostgreSQL is removed. (A suspended
+ * tenant's PostgreSQL is stopped: `npm run plan` blocks archiving it before it is resumed.)
  */
 export function finalBackupContainer(plan: TenantPlan): ContainerSpec {
-    return {
-        ...backupProcess(plan, plan.n8nVersion),
-        name: plan.names.finalBackup,
-        command: [BACKUP_SCRIPT.path, "once", "final"],
-        runsOnce: true,
-        waitForHealthy: false,
-        after: [],
-    };
+    return { ...backupGate(plan, plan.names.finalBackup, "final", plan.n8nVersion), alwaysRuns: true };
 }
 
 /** What a restore needs to know of a set before it changes anything. */

@@ -145,6 +145,8 @@ export interface ContainerSpec {
     healthcheck?: Healthcheck;
     /** Runs once to completion before what comes after is created, and never restarts; runs even while the tenant is suspended. */
     runsOnce?: boolean;
+    /** Runs whatever the tenant's status: the gate that holds an archived tenant's final backup. */
+    alwaysRuns?: boolean;
     /** Drop every Linux capability; only images whose entrypoint must change users as root keep them. */
     dropCapabilities: boolean;
     /** Capabilities given back after dropping all, in the `CAP_` form Docker reads back. */

@@ -9,7 +9,8 @@
  * The set is a folder of the tenant's backup volume (`docker exec <tenant>-backup ls /backups`), or
  * a folder on this machine (a set copied off another host), which is copied into the volume first.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
 import { basename, join, resolve } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import Docker from "dockerode";
@@ -54,8 +55,8 @@ function dockerFor(plan: TenantPlan, override: string | undefined): Docker {
     fail(`${host}: the restore talks to unix:// or tcp:// Docker hosts. Fix: open a tunnel (ssh -nNT -L /tmp/fleet.sock:/var/run/docker.sock <host>) and pass --docker-host unix:///tmp/fleet.sock.`);
 }
 
-async function output(docker: Docker, image: string, command: string[], binds: string[]): Promise<string> {
-    const container = await docker.createContainer({ Image: image, Cmd: command, User: "0:0", HostConfig: { Binds: binds, NetworkMode: "none", CapDrop: ["ALL"], CapAdd: ["CAP_DAC_READ_SEARCH"] } });
+async function output(docker: Docker, image: string, command: string[], binds: string[], capabilities: string[] = []): Promise<string> {
+    const container = await docker.createContainer({ Image: image, Cmd: command, User: "0:0", HostConfig: { Binds: binds, NetworkMode: "none", CapDrop: ["ALL"], CapAdd: ["CAP_DAC_READ_SEARCH", ...capabilities] } });
     try {
         const chunks: Buffer[] = [];
         const stream = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -73,16 +74,20 @@ async function output(docker: Docker, image: string, command: string[], binds: s
     }
 }
 
-/** A local set folder as a tar stream, for putArchive into the backup volume. */
-function packSet(folder: string): Readable {
+/** The files of a set. */
+const SET_FILES = ["manifest.json", "database.dump", "n8n-files.tar.gz"];
+
+/** A local set folder as a tar stream of folder `name`, for putArchive into the backup volume; files are streamed, whatever their size. */
+function packSet(folder: string, name: string): Readable {
+    for (const file of SET_FILES) if (!existsSync(join(folder, file))) fail(`${folder} holds no ${file}: not a backup set`);
     const tar = pack();
-    const name = basename(folder);
-    for (const file of ["manifest.json", "database.dump", "n8n-files.tar.gz"]) {
-        const path = join(folder, file);
-        if (!existsSync(path)) fail(`${folder} holds no ${file}: not a backup set`);
-        tar.entry({ name: `${name}/${file}`, size: statSync(path).size, mode: 0o600 }, readFileSync(path));
-    }
-    tar.finalize();
+    (async () => {
+        for (const file of SET_FILES) {
+            const path = join(folder, file);
+            await pipeline(createReadStream(path), tar.entry({ name: `${name}/${file}`, size: statSync(path).size, mode: 0o600 }));
+        }
+        tar.finalize();
+    })().catch((error: Error) => tar.destroy(error));
     // tar-stream's streams are streamx ones; Docker's client takes Node's.
     return Readable.from(tar);
 }
@@ -95,6 +100,49 @@ async function waitHealthy(docker: Docker, name: string, timeoutMs: number): Pro
         if (!state.Running) throw new Error(`${name} stopped (exit ${state.ExitCode}) while starting`);
         if (Date.now() > deadline) throw new Error(`${name} was not healthy within ${timeoutMs / 1000} s`);
         await new Promise((r) => setTimeout(r, 2_000));
+    }
+}
+
+interface RestoreRun {
+    plan: TenantPlan;
+    /** The backup sidecar, whose secrets and scripts the restore container gets. */
+    sidecar: string;
+    image: string;
+    env: string[];
+    set: string;
+    /** Only the set's checks (whole, the tenant's key), on no network and changing nothing. */
+    verifyOnly: boolean;
+}
+
+/** Runs fleet/restore.sh in a container of the sidecar's image, environment and secrets; its exit status. */
+async function runRestoreScript(docker: Docker, run: RestoreRun): Promise<number> {
+    const names = run.plan.names;
+    const container = await docker.createContainer({
+        name: `${run.plan.id}-restore${run.verifyOnly ? "-check" : ""}`,
+        Image: run.image,
+        User: "0:0",
+        Env: run.env,
+        Cmd: [RESTORE_SCRIPT.path, ...(run.verifyOnly ? ["--verify"] : []), `${BACKUPS_DIR}/${run.set}`],
+        HostConfig: {
+            // The n8n volume is writable for the restore itself only.
+            Binds: [`${names.volumes.backups}:${BACKUPS_DIR}:ro`, `${names.volumes.n8n}:${N8N_FILES_DIR}${run.verifyOnly ? ":ro" : ""}`],
+            NetworkMode: run.verifyOnly ? "none" : names.networks.backend,
+            CapDrop: ["ALL"],
+            CapAdd: run.verifyOnly ? ["CAP_DAC_READ_SEARCH"] : ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"],
+            SecurityOpt: ["no-new-privileges:true"],
+        },
+    });
+    try {
+        const sidecar = docker.getContainer(run.sidecar);
+        await container.putArchive(await sidecar.getArchive({ path: "/run/secrets" }), { path: "/run" });
+        await container.putArchive(await sidecar.getArchive({ path: RESTORE_SCRIPT.path }), { path: "/usr/local/bin" });
+        const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+        docker.modem.demuxStream(stream, process.stderr, process.stderr);
+        await container.start();
+        const { StatusCode } = (await container.wait()) as { StatusCode: number };
+        return StatusCode;
+    } finally {
+        await container.remove({ force: true });
     }
 }
 
@@ -118,49 +166,50 @@ async function main(): Promise<void> {
 
     const localSet = resolve(userDir, values.from);
     const isLocal = existsSync(localSet) && statSync(localSet).isDirectory();
-    const setName = isLocal ? basename(localSet) : values.from;
+    // A set from elsewhere gets a name the sidecar's retention never prunes nor counts as one of its own.
+    const setName = isLocal ? `imported-${basename(localSet)}` : values.from;
+    const inVolume = (command: string[], writable = false) =>
+        output(docker, image, command, [`${names.volumes.backups}:${BACKUPS_DIR}${writable ? "" : ":ro"}`], writable ? ["CAP_DAC_OVERRIDE"] : []);
+    const refuse = async (reason: string): Promise<never> => {
+        if (isLocal) await inVolume(["rm", "-rf", `${BACKUPS_DIR}/${setName}`], true);
+        return fail(`refusing to restore ${setName} into ${plan.id}: ${reason}; nothing was changed.`, 3);
+    };
     if (isLocal) {
-        process.stderr.write(`copying ${localSet} into ${names.volumes.backups}\n`);
-        await sidecar.putArchive(packSet(localSet), { path: BACKUPS_DIR });
+        process.stderr.write(`copying ${localSet} into ${names.volumes.backups} as ${setName}\n`);
+        await inVolume(["rm", "-rf", `${BACKUPS_DIR}/${setName}`], true);
+        await sidecar.putArchive(packSet(localSet, setName), { path: BACKUPS_DIR });
     }
 
-    // Nothing has changed yet: refuse a set of another tenant, or another key.
-    const manifest = await output(docker, image, ["cat", `${BACKUPS_DIR}/${setName}/manifest.json`], [`${names.volumes.backups}:${BACKUPS_DIR}:ro`]).catch(() =>
+    // Nothing has changed yet: refuse a set of another tenant or another key, and a damaged set or
+    // one the tenant's deployed key cannot read, before any container is stopped.
+    const manifest = await inVolume(["cat", `${BACKUPS_DIR}/${setName}/manifest.json`]).catch(() =>
         fail(`there is no set ${setName} in ${names.volumes.backups}. Sets: docker exec ${names.backup} ls ${BACKUPS_DIR}`),
     );
     const refusal = restoreRefusal(manifest, plan.id, key);
-    if (refusal) fail(`refusing to restore ${setName} into ${plan.id}: ${refusal}; nothing was changed.`, 3);
+    if (refusal) await refuse(refusal);
+    const verified = await runRestoreScript(docker, { plan, sidecar: names.backup, image, env: sidecarInfo.Config.Env, set: setName, verifyOnly: true });
+    if (verified !== 0) await refuse(`the set's checks above failed (exit ${verified})`);
 
     const n8nContainers = [names.containers.main, ...Array.from({ length: plan.workers }, (_, i) => [names.worker(i + 1), names.runner(i + 1)]).flat()];
     process.stderr.write(`stopping ${n8nContainers.join(", ")}\n`);
-    for (const name of [...n8nContainers].reverse()) await docker.getContainer(name).stop({ t: 45 }).catch(() => undefined);
+    for (const name of [...n8nContainers].reverse()) {
+        await docker
+            .getContainer(name)
+            .stop({ t: 45 })
+            .catch((error: { statusCode?: number }) => {
+                // 304: already stopped; 404: not there. Anything else must not let a restore run under a live n8n.
+                if (error.statusCode !== 304 && error.statusCode !== 404) throw error;
+            });
+    }
 
-    // The sidecar's own image, environment and database password; the n8n volume writable this once.
-    const restore = await docker.createContainer({
-        name: `${plan.id}-restore`,
-        Image: image,
-        User: "0:0",
-        Env: sidecarInfo.Config.Env,
-        Cmd: [RESTORE_SCRIPT.path, `${BACKUPS_DIR}/${setName}`],
-        HostConfig: {
-            Binds: [`${names.volumes.backups}:${BACKUPS_DIR}:ro`, `${names.volumes.n8n}:${N8N_FILES_DIR}`],
-            NetworkMode: names.networks.backend,
-            CapDrop: ["ALL"],
-            CapAdd: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"],
-            SecurityOpt: ["no-new-privileges:true"],
-        },
-    });
-    try {
-        const secrets = await sidecar.getArchive({ path: "/run/secrets" });
-        await restore.putArchive(secrets, { path: "/run" });
-        await restore.putArchive(await sidecar.getArchive({ path: RESTORE_SCRIPT.path }), { path: "/usr/local/bin" });
-        const stream = await restore.attach({ stream: true, stdout: true, stderr: true });
-        docker.modem.demuxStream(stream, process.stderr, process.stderr);
-        await restore.start();
-        const { StatusCode } = (await restore.wait()) as { StatusCode: number };
-        if (StatusCode !== 0) fail(`the restore failed (exit ${StatusCode}); ${plan.id}'s n8n containers are stopped. Fix the cause above and run the restore again.`);
-    } finally {
-        await restore.remove({ force: true });
+    const status = await runRestoreScript(docker, { plan, sidecar: names.backup, image, env: sidecarInfo.Config.Env, set: setName, verifyOnly: false });
+    if (status !== 0) {
+        if (status === 3) {
+            process.stderr.write(`starting ${n8nContainers.join(", ")} again\n`);
+            for (const name of n8nContainers) await docker.getContainer(name).start().catch(() => undefined);
+            fail(`the restore refused ${setName} (above); nothing was changed.`, 3);
+        }
+        fail(`the restore failed (exit ${status}); ${plan.id}'s n8n containers are stopped. Fix the cause above and run the restore again.`);
     }
 
     process.stderr.write(`starting ${n8nContainers.join(", ")}\n`);

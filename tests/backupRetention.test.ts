@@ -4,8 +4,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "./harness/runFleet";
 import { tempFolder } from "./harness/tempFiles";
@@ -69,4 +70,39 @@ test("sets taken before an upgrade, at archiving or by hand are never pruned", (
     const recent = Array.from({ length: 10 }, (_, i) => setName(new Date(Date.UTC(2026, 10, 26 - i)), "scheduled"));
     const kept = prune([...sets, ...recent], { hourly: 0, daily: 3, weekly: 0 });
     assert.deepEqual(kept, [...sets, ...recent.slice(0, 3)].sort());
+});
+
+test("an interrupted set (.incomplete-...) neither stops the pruning nor takes a day's place", () => {
+    const now = new Date("2026-11-26T02:00:00Z");
+    const sets = Array.from({ length: 5 }, (_, i) => setName(new Date(now.getTime() - i * 24 * HOUR), "scheduled"));
+    const interrupted = `.incomplete-${setName(new Date(now.getTime() + HOUR), "scheduled")}`;
+    const kept = prune([...sets, interrupted], { hourly: 0, daily: 3, weekly: 0 });
+    assert.deepEqual(kept, [interrupted, ...sets.slice(0, 3)].sort());
+});
+
+test("a gate whose set exists takes no other: a restarted pre-upgrade gate does not fill the disk", async () => {
+    const dir = join(tempFolder(), `backups-${Math.random().toString(36).slice(2)}`);
+    const existing = setName(new Date("2026-11-20T02:00:00Z"), "before-n8n-2.41.1");
+    mkdirSync(join(dir, existing), { recursive: true });
+    const done = join(dir, "gate-done");
+    // No database to dump: were a set taken, pg_dump would fail and the gate would exit without
+    // marking itself done. Done, it stays up to hold its health, so the test ends it.
+    const gate = spawn("bash", [join(PROJECT_ROOT, "fleet", "backup.sh"), "gate", "before-n8n-2.41.1"], {
+        env: { PATH: process.env.PATH, TENANT: "acme", BACKUPS_DIR: dir, GATE_DONE_FILE: done, PGHOST: "/nonexistent" },
+        stdio: ["ignore", "ignore", "pipe"],
+        detached: true,
+    });
+    let stderr = "";
+    gate.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const exited = once(gate, "exit");
+    try {
+        while (!existsSync(done) && gate.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+        // The whole process group: the gate and the sleep it holds its health with.
+        if (gate.exitCode === null) process.kill(-(gate.pid ?? 0), "SIGTERM");
+        await exited;
+    }
+    assert.ok(existsSync(done), `the gate did not mark itself done: ${stderr}`);
+    assert.match(stderr, new RegExp(`set ${existing} exists; none taken`));
+    assert.deepEqual(readdirSync(dir).sort(), [existing, "gate-done"].sort());
 });

@@ -165,7 +165,12 @@ describe("archiving and leaving", () => {
         );
         for (const [name, change] of acme) if (!["create", "delete"].includes(change)) assert.equal(change, "none", name);
         const final = archived.named("acme-backup-final");
-        assert.deepEqual([final.inputs.start, final.inputs.attach, final.inputs.command.slice(1)], [true, true, ["once", "final"]]);
+        // A gate, not a one-shot: the provider only records a one-shot's exit code, so a failed final
+        // backup would not stop the update before PostgreSQL is removed; a gate that never turns healthy does.
+        assert.deepEqual(
+            [final.inputs.start, final.inputs.mustRun, final.inputs.wait, final.inputs.attach, final.inputs.restart, final.inputs.command.slice(1)],
+            [true, true, true, undefined, "unless-stopped", ["gate", "final"]],
+        );
         // Pulumi deletes what left the program after creating what is new: PostgreSQL still answers on the backend network.
         assert.deepEqual(final.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["acme-backend"]);
         for (const [name, change] of changes) if (!name.startsWith("acme-")) assert.equal(change, "none", name);

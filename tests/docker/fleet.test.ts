@@ -537,6 +537,13 @@ describe("the declared fleet on a real Docker daemon", () => {
         const api = new N8nApi(stored.url);
         await api.login(stored.email, stored.password);
         const later = await api.createWorkflow({ ...sumWorkflow("beta"), name: "made after the backup" });
+        // What a later n8n version's migration would leave, which the set does not know.
+        const sql = async (query: string) => {
+            const result = await execIn(docker, sidecar, ["sh", "-c", `PGPASSWORD=$(cat "$PGPASSWORD_FILE") psql -X -v ON_ERROR_STOP=1 -tAc "${query}"`]);
+            assert.equal(result.exitCode, 0, result.stderr);
+            return result.stdout.trim();
+        };
+        await sql("CREATE TABLE made_by_a_later_migration (id int)");
 
         const restore = (key: string) => {
             const folder = mkdtempSync(join(tmpdir(), "n8n-fleet-restore-"));
@@ -563,6 +570,7 @@ describe("the declared fleet on a real Docker daemon", () => {
         assert.equal(restored.status, 0, restored.stderr);
         await api.login(stored.email, stored.password);
         await assert.rejects(api.workflow(later), /404|not found/i, "the workflow made after the set survived the restore");
+        assert.equal(await sql("SELECT to_regclass('public.made_by_a_later_migration')"), "", "a table made after the set survived the restore");
         assert.equal((await api.workflow(stored.workflowId)).id, stored.workflowId);
         assert.deepEqual((await callWebhookOnceRegistered(stored.webhook, { a: 40, b: 2 })).body, { sum: 42, tenant: "beta" });
     });
