@@ -525,6 +525,31 @@ describe("the declared fleet on a real Docker daemon", () => {
         assertNoProblems(problems);
     });
 
+    check("the sidecar's retention prunes its volume's old scheduled sets and keeps the other kinds (7 daily, 4 weekly)", async () => {
+        const t = tenants.get("alpha") ?? assert.fail("no tenant alpha");
+        const sidecar = backupSidecar(t).plan.name;
+        const list = async () => (await execIn(docker, sidecar, ["ls", "/backups"])).stdout.split("\n").filter((name) => /^\d{8}T\d{6}Z-/.test(name));
+        const real = (await list()).filter((name) => name.endsWith("-scheduled")).sort();
+        const newestReal = real.at(-1) ?? assert.fail("no scheduled set");
+        // Sets taken since the deployment: one day, or two when the test ran over midnight UTC.
+        const realDays = new Set(real.map((name) => name.slice(0, 8))).size;
+        // Twelve days of January 2025 (W01 ends on the 5th, W02 on the 12th), and an old manual set.
+        const old = Array.from({ length: 12 }, (_, i) => `202501${String(i + 1).padStart(2, "0")}T020000Z-scheduled`);
+        const made = await execIn(docker, sidecar, ["mkdir", ...[...old, "20250101T030000Z-manual"].map((name) => `/backups/${name}`)]);
+        assert.equal(made.exitCode, 0, made.stderr);
+        const pruned = await execIn(docker, sidecar, ["n8n-fleet-backup", "prune"]);
+        assert.equal(pruned.exitCode, 0, pruned.stderr);
+        const after = await list();
+        // The newest real set's days come first; then January's newest days up to 7 days in all, and
+        // the 12th and the 5th as the newest of 2025-W02 and 2025-W01 (at most two real weeks come before them).
+        const dailyJanuary = old.slice().reverse().slice(0, 7 - realDays);
+        const expectedOld = [...new Set([...dailyJanuary, old[11], old[4]])];
+        assert.deepEqual(after.filter((name) => name.startsWith("2025")).sort(), [...expectedOld, "20250101T030000Z-manual"].sort());
+        assert.ok(after.includes(newestReal), `the newest set ${newestReal} was pruned`);
+        const cleaned = await execIn(docker, sidecar, ["sh", "-c", "rm -rf /backups/2025*"]);
+        assert.equal(cleaned.exitCode, 0, cleaned.stderr);
+    });
+
     check("npm run restore refuses another tenant's key without a change, then brings a tenant back to a set", async () => {
         const t = tenants.get("beta") ?? assert.fail("no tenant beta");
         const stored = data.get("beta") ?? assert.fail("the workflow checks set up no data for beta");
