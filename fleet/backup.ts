@@ -15,6 +15,9 @@ import { SERVICE_HOSTS } from "./names";
 export const BACKUPS_DIR = "/backups";
 export const N8N_FILES_DIR = "/n8n-data";
 
+/** The files of a backup set, as fleet/backup.sh writes them. */
+export const SET_FILES = ["manifest.json", "database.dump", "n8n-files.tar.gz"];
+
 export const BACKUP_SCRIPT = {
     path: "/usr/local/bin/n8n-fleet-backup",
     content: readFileSync(join(__dirname, "backup.sh"), "utf8"),

@@ -11,17 +11,21 @@
  */
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import Docker from "dockerode";
 import { pack } from "tar-stream";
-import { BACKUPS_DIR, N8N_FILES_DIR, RESTORE_SCRIPT, restoreRefusal } from "../fleet/backup";
+import { BACKUPS_DIR, N8N_FILES_DIR, RESTORE_SCRIPT, SET_FILES, restoreRefusal } from "../fleet/backup";
+import { tenantContainers } from "../fleet/containers";
+import { SECRETS_DIR } from "../fleet/containerSpec";
 import { loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stackFleet";
 import { formatProblems } from "../fleet/problems";
 import type { TenantPlan } from "../fleet/plan";
 import { fail, parseCommandLine } from "./cli";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
+/** The containers a restore stops while it replaces their data. */
+const N8N_ROLES = new Set(["main", "worker", "runner"]);
 const USAGE = [
     "usage: npm run restore -- <tenant> --from <set> [--stack <stack>] [--target <target>] [--key-file <file>] [--docker-host <url>] [--dir <folder>]",
     "  <set>: a folder of the tenant's backup volume (such as 20261126T020000Z-scheduled), or a set folder on this machine",
@@ -55,27 +59,35 @@ function dockerFor(plan: TenantPlan, override: string | undefined): Docker {
     fail(`${host}: the restore talks to unix:// or tcp:// Docker hosts. Fix: open a tunnel (ssh -nNT -L /tmp/fleet.sock:/var/run/docker.sock <host>) and pass --docker-host unix:///tmp/fleet.sock.`);
 }
 
-async function output(docker: Docker, image: string, command: string[], binds: string[], capabilities: string[] = []): Promise<string> {
-    const container = await docker.createContainer({ Image: image, Cmd: command, User: "0:0", HostConfig: { Binds: binds, NetworkMode: "none", CapDrop: ["ALL"], CapAdd: ["CAP_DAC_READ_SEARCH", ...capabilities] } });
+/**
+ * Runs a throwaway container to its end: created, given its files (`prepare`), its output streamed
+ * (stdout to `stdout`, stderr to ours), then removed whatever happens. Its exit status.
+ */
+async function runToEnd(docker: Docker, options: Docker.ContainerCreateOptions, stdout: NodeJS.WritableStream, prepare?: (container: Docker.Container) => Promise<void>): Promise<number> {
+    const container = await docker.createContainer(options);
     try {
-        const chunks: Buffer[] = [];
+        await prepare?.(container);
         const stream = await container.attach({ stream: true, stdout: true, stderr: true });
         const done = new Promise<void>((ok) => stream.on("end", () => ok()));
-        const out = new PassThrough();
-        out.on("data", (chunk: Buffer) => chunks.push(chunk));
-        docker.modem.demuxStream(stream, out, process.stderr);
+        docker.modem.demuxStream(stream, stdout, process.stderr);
         await container.start();
         const { StatusCode } = (await container.wait()) as { StatusCode: number };
         await done;
-        if (StatusCode !== 0) throw new Error(`${command.join(" ")} exited ${StatusCode}`);
-        return Buffer.concat(chunks).toString("utf8");
+        return StatusCode;
     } finally {
         await container.remove({ force: true });
     }
 }
 
-/** The files of a set. */
-const SET_FILES = ["manifest.json", "database.dump", "n8n-files.tar.gz"];
+/** What `command` prints, run in `image` on no network with `binds`; throws when it fails. */
+async function output(docker: Docker, image: string, command: string[], binds: string[], capabilities: string[] = []): Promise<string> {
+    const chunks: Buffer[] = [];
+    const out = new PassThrough();
+    out.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const status = await runToEnd(docker, { Image: image, Cmd: command, User: "0:0", HostConfig: { Binds: binds, NetworkMode: "none", CapDrop: ["ALL"], CapAdd: ["CAP_DAC_READ_SEARCH", ...capabilities] } }, out);
+    if (status !== 0) throw new Error(`${command.join(" ")} exited ${status}`);
+    return Buffer.concat(chunks).toString("utf8");
+}
 
 /** A local set folder as a tar stream of folder `name`, for putArchive into the backup volume; files are streamed, whatever their size. */
 function packSet(folder: string, name: string): Readable {
@@ -117,7 +129,7 @@ interface RestoreRun {
 /** Runs fleet/restore.sh in a container of the sidecar's image, environment and secrets; its exit status. */
 async function runRestoreScript(docker: Docker, run: RestoreRun): Promise<number> {
     const names = run.plan.names;
-    const container = await docker.createContainer({
+    const options: Docker.ContainerCreateOptions = {
         name: `${run.plan.id}-restore${run.verifyOnly ? "-check" : ""}`,
         Image: run.image,
         User: "0:0",
@@ -131,19 +143,12 @@ async function runRestoreScript(docker: Docker, run: RestoreRun): Promise<number
             CapAdd: run.verifyOnly ? ["CAP_DAC_READ_SEARCH"] : ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"],
             SecurityOpt: ["no-new-privileges:true"],
         },
+    };
+    // The sidecar's secret files and the restore script it carries, where they are in the sidecar.
+    const sidecar = docker.getContainer(run.sidecar);
+    return runToEnd(docker, options, process.stderr, async (container) => {
+        for (const path of [SECRETS_DIR, RESTORE_SCRIPT.path]) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
     });
-    try {
-        const sidecar = docker.getContainer(run.sidecar);
-        await container.putArchive(await sidecar.getArchive({ path: "/run/secrets" }), { path: "/run" });
-        await container.putArchive(await sidecar.getArchive({ path: RESTORE_SCRIPT.path }), { path: "/usr/local/bin" });
-        const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-        docker.modem.demuxStream(stream, process.stderr, process.stderr);
-        await container.start();
-        const { StatusCode } = (await container.wait()) as { StatusCode: number };
-        return StatusCode;
-    } finally {
-        await container.remove({ force: true });
-    }
 }
 
 async function main(): Promise<void> {
@@ -170,13 +175,15 @@ async function main(): Promise<void> {
     const setName = isLocal ? `imported-${basename(localSet)}` : values.from;
     const inVolume = (command: string[], writable = false) =>
         output(docker, image, command, [`${names.volumes.backups}:${BACKUPS_DIR}${writable ? "" : ":ro"}`], writable ? ["CAP_DAC_OVERRIDE"] : []);
+    const removeImported = () => inVolume(["rm", "-rf", `${BACKUPS_DIR}/${setName}`], true);
+    const runScript = (verifyOnly: boolean) => runRestoreScript(docker, { plan, sidecar: names.backup, image, env: sidecarInfo.Config.Env, set: setName, verifyOnly });
     const refuse = async (reason: string): Promise<never> => {
-        if (isLocal) await inVolume(["rm", "-rf", `${BACKUPS_DIR}/${setName}`], true);
+        if (isLocal) await removeImported();
         return fail(`refusing to restore ${setName} into ${plan.id}: ${reason}; nothing was changed.`, 3);
     };
     if (isLocal) {
         process.stderr.write(`copying ${localSet} into ${names.volumes.backups} as ${setName}\n`);
-        await inVolume(["rm", "-rf", `${BACKUPS_DIR}/${setName}`], true);
+        await removeImported();
         await sidecar.putArchive(packSet(localSet, setName), { path: BACKUPS_DIR });
     }
 
@@ -187,10 +194,11 @@ async function main(): Promise<void> {
     );
     const refusal = restoreRefusal(manifest, plan.id, key);
     if (refusal) await refuse(refusal);
-    const verified = await runRestoreScript(docker, { plan, sidecar: names.backup, image, env: sidecarInfo.Config.Env, set: setName, verifyOnly: true });
+    const verified = await runScript(true);
     if (verified !== 0) await refuse(`the set's checks above failed (exit ${verified})`);
 
-    const n8nContainers = [names.containers.main, ...Array.from({ length: plan.workers }, (_, i) => [names.worker(i + 1), names.runner(i + 1)]).flat()];
+    // Main, then each worker and its runner, in the order the program creates them.
+    const n8nContainers = tenantContainers(plan).filter((spec) => N8N_ROLES.has(spec.role)).map((spec) => spec.name);
     process.stderr.write(`stopping ${n8nContainers.join(", ")}\n`);
     for (const name of [...n8nContainers].reverse()) {
         await docker
@@ -202,7 +210,7 @@ async function main(): Promise<void> {
             });
     }
 
-    const status = await runRestoreScript(docker, { plan, sidecar: names.backup, image, env: sidecarInfo.Config.Env, set: setName, verifyOnly: false });
+    const status = await runScript(false);
     if (status !== 0) {
         if (status === 3) {
             process.stderr.write(`starting ${n8nContainers.join(", ")} again\n`);

@@ -3,6 +3,7 @@
  * through dockerode, and the few operations every Docker test needs on top of it: run a command in
  * a container, read its logs, poll with a deadline, and remove everything the test created.
  */
+import { setTimeout as pause } from "node:timers/promises";
 import Docker from "dockerode";
 
 /** The machine's own daemon: a test must never touch it. */
@@ -42,7 +43,7 @@ function* frames(raw: Buffer): Generator<{ stream: number; payload: Buffer }> {
 }
 
 /** stdout and stderr of a multiplexed stream, apart. */
-export function demux(raw: Buffer): { stdout: string; stderr: string } {
+function demux(raw: Buffer): { stdout: string; stderr: string } {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     for (const { stream, payload } of frames(raw)) (stream === 2 ? err : out).push(payload);
@@ -87,9 +88,7 @@ export async function logsOf(docker: Docker, container: string, lines?: number):
 }
 
 /** Resolves after `ms`: the pause between two polls, never a wait for something to have happened. */
-export function pause(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { pause };
 
 /**
  * Calls `check` until it returns a value (not undefined) and returns it; throws, naming `what`

@@ -7,6 +7,7 @@ import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync } from "node:fs";
 import { request } from "node:http";
 import { basename, join } from "node:path";
+import { setTimeout as pause } from "node:timers/promises";
 
 /** A running private daemon. */
 export interface Daemon {
@@ -127,7 +128,7 @@ async function waitUntilAnswering(socketPath: string, exited: Promise<string>, t
         } catch (error) {
             lastError = (error as Error).message;
         }
-        await delay(200);
+        await pause(200);
     }
     throw new Error(`no answer on ${socketPath} within ${timeoutMs / 1000} s (${lastError})`);
 }
@@ -213,7 +214,7 @@ async function killAndRemoveCgroups(id: string): Promise<void> {
         }
         if (left === 0) return;
         // Killed processes take a moment to leave their cgroup.
-        await delay(100);
+        await pause(100);
     }
 }
 
@@ -287,10 +288,6 @@ function safeRead(path: string): string {
 
 function tailOf(path: string, lines: number): string {
     return safeRead(path).trimEnd().split("\n").slice(-lines).join("\n") || "(empty log)";
-}
-
-function delay(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Whether `promise` settles within `ms`; the timer is cleared either way, so it never holds the process open. */

@@ -91,7 +91,7 @@ const APPLIED = new Set<string>([TYPES.container, TYPES.network, TYPES.volume, T
 const RESOLVED_ELSEWHERE = new Set<string>([TYPES.password, TYPES.dockerProvider]);
 
 /** Docker's timestamps carry nanoseconds, which `Date.parse` does not take. */
-export function dockerTime(text: string): number {
+function dockerTime(text: string): number {
     const time = Date.parse(text.replace(/(\.\d{3})\d+/, "$1"));
     if (Number.isNaN(time)) throw new Error(`"${text}" is not a Docker timestamp`);
     return time;
@@ -148,7 +148,7 @@ async function tarOf(upload: Upload): Promise<Buffer> {
 }
 
 /** Last log lines and health probes of a container: what every failure about it shows. */
-export async function diagnosis(docker: Docker, name: string): Promise<string> {
+async function diagnosis(docker: Docker, name: string): Promise<string> {
     const parts: string[] = [];
     try {
         const info = await docker.getContainer(name).inspect();

@@ -28,7 +28,7 @@ import { createServer } from "node:http";
 import { Created, execIn, logsOf, poll, testDaemon } from "./client";
 import { DeployedContainer, Deployment, deployLogged, removeContainers, restartContainers } from "./deploy";
 import { MIB } from "./engine";
-import { FLEET, TEST_TARGETS, Tenant, backupSidecar, declaredHealth, declaredLimits, fleetRegistrations, roleOf, tenantsOf, theOne, withRole } from "./fleetUnderTest";
+import { FLEET, DOCKER_TEST_TARGETS, Tenant, backupSidecar, declaredHealth, declaredLimits, fleetRegistrations, roleOf, tenantsOf, theOne, withRole } from "./fleetUnderTest";
 import { fetch } from "../harness/http";
 import { cgroupView, inspectContainer, processView, publishedPorts, readBackDifferences } from "./inspect";
 import { LOG_MARKERS, TenantSetup, callWebhookOnceRegistered, editorUrl, finishedExecutions, runN8nCli, setUpTenant, settingOf } from "./n8nInContainer";
@@ -572,7 +572,7 @@ describe("the declared fleet on a real Docker daemon", () => {
 
         const restore = (key: string) => {
             const folder = mkdtempSync(join(tmpdir(), "n8n-fleet-restore-"));
-            writeFileSync(join(folder, "Pulumi.test.yaml"), stringifyYaml({ config: { "n8n-fleet:tenantsFile": "tenants.json", "n8n-fleet:targets": TEST_TARGETS, "n8n-fleet:defaultTarget": "local" } }));
+            writeFileSync(join(folder, "Pulumi.test.yaml"), stringifyYaml({ config: { "n8n-fleet:tenantsFile": "tenants.json", "n8n-fleet:targets": DOCKER_TEST_TARGETS, "n8n-fleet:defaultTarget": "local" } }));
             writeFileSync(join(folder, "tenants.json"), JSON.stringify(FLEET));
             writeFileSync(join(folder, "key"), key, { mode: 0o600 });
             const result = spawnSync(process.execPath, ["--require", "ts-node/register", join(PROJECT_ROOT, "scripts", "restore.ts"), "beta", "--from", set, "--stack", "test", "--dir", folder, "--key-file", join(folder, "key"), "--docker-host", process.env.DOCKER_HOST ?? ""], {

@@ -17,7 +17,7 @@ import { parseGoDuration } from "./engine";
  * One target, published on all addresses as a fleet host would be (so rewrite 1 shows). Its Docker
  * host is never dialled: the test applies the registrations to its private daemon (DOCKER_HOST).
  */
-export const TEST_TARGETS = {
+export const DOCKER_TEST_TARGETS = {
     local: { dockerHost: "ssh://deploy@docker-test.invalid", publicHost: "localhost", publishAddress: "0.0.0.0", capacity: { cpus: 16, memoryGb: 32 } },
 };
 
@@ -36,9 +36,9 @@ export const MINIMUM_BUDGET_FLEET = {
     tenants: [{ id: "floor", port: 5821, workers: 1, resources: { cpus: minimumCpus(1), memoryGb: minimumMemoryMb(1) / MIB_PER_GIB } }],
 };
 
-/** Every registration the program makes for `tenants` on {@link TEST_TARGETS}; throws with the program's error. */
+/** Every registration the program makes for `tenants` on {@link DOCKER_TEST_TARGETS}; throws with the program's error. */
 export async function registrationsFor(tenants: unknown): Promise<Registration[]> {
-    const outcome = await runFleetInChild({ tenants, targets: TEST_TARGETS, defaultTarget: "local" });
+    const outcome = await runFleetInChild({ tenants, targets: DOCKER_TEST_TARGETS, defaultTarget: "local" });
     if (!outcome.ok) throw new Error(`the program failed for the test fleet: ${outcome.error}`);
     return outcome.run.resources;
 }
@@ -54,7 +54,7 @@ function containerNamed(registrations: Registration[], name: string): Registrati
  * (`N8N_FLEET_BREAK=<name> npm run test:docker -- tests/docker/fleet.test.ts`). Each edits the
  * recorded registrations of {@link FLEET} the way a bug in the program would. CI never sets it.
  */
-export const BREAKS: Record<string, (registrations: Registration[]) => void> = {
+const BREAKS: Record<string, (registrations: Registration[]) => void> = {
     /** alpha's PostgreSQL also joins beta's backend network. */
     "postgres-on-another-backend": (registrations) => {
         const postgres = containerNamed(registrations, "alpha-postgres");

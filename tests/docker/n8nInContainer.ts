@@ -4,8 +4,8 @@
  */
 import type Docker from "dockerode";
 import type { Registration } from "../harness/recordingMocks";
-import { N8nApi, callWebhook, sumWorkflow } from "../e2e/n8nApi";
-import { Created, logsOf, pause } from "./client";
+import { N8nApi, callWebhookOnceRegistered as callOnceRegistered, sumWorkflow } from "../e2e/n8nApi";
+import { Created, logsOf } from "./client";
 import { DeployedContainer, createFromPlan, runToItsEnd } from "./deploy";
 import { translateContainer } from "./engine";
 
@@ -29,14 +29,9 @@ export function editorUrl(main: DeployedContainer): string {
     return `http://${String(port.ip)}:${port.external}`;
 }
 
-/** A production webhook call; publishing registers the webhook in the background, so 404 is retried until `timeoutMs`. */
-export async function callWebhookOnceRegistered(url: string, body: unknown, timeoutMs = 60_000): Promise<{ status: number; body: unknown }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const answer = await callWebhook(url, body, 120_000);
-        if (answer.status !== 404 || Date.now() > deadline) return answer;
-        await pause(500);
-    }
+/** A production webhook call once it is registered; a call in a container at a low CPU quota may take two minutes. */
+export function callWebhookOnceRegistered(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    return callOnceRegistered(url, body, { callTimeoutMs: 120_000 });
 }
 
 /** The owner the tests set up in every tenant, and the workflow they publish there. */
@@ -99,7 +94,7 @@ export function settingOf(container: Registration, name: string): string {
 }
 
 /** The container with `name` set to `value`, in whichever form it declares the setting. */
-export function withSetting(container: Registration, name: string, value: string): Registration {
+function withSetting(container: Registration, name: string, value: string): Registration {
     settingOf(container, name);
     if (envValue(container, name) !== undefined) {
         const envs = envEntries(container).map((entry) => (entry.startsWith(`${name}=`) ? `${name}=${value}` : entry));

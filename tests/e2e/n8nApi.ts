@@ -2,6 +2,7 @@
  * The few n8n REST calls the end-to-end test makes, as the editor makes them: a session cookie
  * and a browser id. Every call uses a fresh connection (tests/harness/http.ts).
  */
+import { setTimeout as pause } from "node:timers/promises";
 import { fetch } from "../harness/http";
 
 export class N8nApi {
@@ -72,6 +73,19 @@ export async function callWebhook(url: string, body: unknown, timeoutMs = 60_000
         // not JSON: kept as text for the message
     }
     return { status: response.status, body: parsed };
+}
+
+/**
+ * A production webhook call; publishing registers the webhook in the background, so 404 is
+ * retried every half second until `registrationMs`. Each call may take `callTimeoutMs`.
+ */
+export async function callWebhookOnceRegistered(url: string, body: unknown, { registrationMs = 60_000, callTimeoutMs = 60_000 } = {}): Promise<{ status: number; body: any }> {
+    const deadline = Date.now() + registrationMs;
+    for (;;) {
+        const answer = await callWebhook(url, body, callTimeoutMs);
+        if (answer.status !== 404 || Date.now() > deadline) return answer;
+        await pause(500);
+    }
 }
 
 /** A workflow with a Webhook trigger and a Code node that adds two numbers, answering with the last node's output. */

@@ -18,7 +18,7 @@ import { PINNED } from "../../fleet/versions";
 import { LocalProcess, LocalSite, localizeBackup, localizeN8n, localizePostgres, localizeRedis } from "./localize";
 import { keyFingerprint } from "../../fleet/backup";
 import { Running, freePort, ownedDir, postgresBinDir, postgresOsUser, runToEnd, start, stop, stopAll, tail, waitForHttp, writeFile } from "./processes";
-import { N8nApi, callOutWorkflow, callWebhook, sumWorkflow } from "./n8nApi";
+import { N8nApi, callOutWorkflow, callWebhook, callWebhookOnceRegistered, sumWorkflow } from "./n8nApi";
 import { createServer, Server } from "node:http";
 import { fetch } from "../harness/http";
 
@@ -141,15 +141,8 @@ async function startWorker(t: Tenant): Promise<void> {
 
 const webhookUrl = (t: Tenant) => `http://127.0.0.1:${t.site.mainPort}/webhook/sum-${t.id}`;
 
-/** Publishing registers the webhook in the background: 404 until it is there. */
-async function callWebhookOnceRegistered(t: Tenant, body: unknown) {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-        const answer = await callWebhook(webhookUrl(t), body);
-        if (answer.status !== 404 || Date.now() > deadline) return answer;
-        await new Promise((r) => setTimeout(r, 500));
-    }
-}
+/** The tenant's sum webhook, once publishing has registered it. */
+const callSumWebhook = (t: Tenant, body: unknown) => callWebhookOnceRegistered(webhookUrl(t), body);
 
 /** Polls the tenant's database, as n8n's own role, until an execution waits in the queue ("new"). */
 async function waitForQueuedExecution(t: Tenant): Promise<void> {
@@ -240,7 +233,7 @@ describe("each tenant runs as the program declares it", () => {
         for (const t of tenants.values()) {
             await t.api.setupOwner(t.ownerEmail, OWNER_PASSWORD);
             t.workflowId = await t.api.publishWorkflow(sumWorkflow(t.id));
-            const answer = await callWebhookOnceRegistered(t, { a: 2, b: 40 });
+            const answer = await callSumWebhook(t, { a: 2, b: 40 });
             assert.equal(answer.status, 200, `${t.id}: ${JSON.stringify(answer.body)}\nworker log:\n${t.processes.worker ? tail(t.processes.worker) : ""}`);
             assert.deepEqual(answer.body, { sum: 42, tenant: t.id });
         }
@@ -302,14 +295,7 @@ describe("each tenant runs as the program declares it", () => {
             const { port } = server.address() as { port: number };
             const [alpha, beta] = [tenant("alpha"), tenant("beta")];
             for (const t of [alpha, beta]) await t.api.publishWorkflow(callOutWorkflow(t.id, `http://127.0.0.1:${port}/${t.id}`));
-            const callOut = async (t: Tenant) => {
-                const deadline = Date.now() + 60_000;
-                for (;;) {
-                    const answer = await callWebhook(`http://127.0.0.1:${t.site.mainPort}/webhook/call-out-${t.id}`, {});
-                    if (answer.status !== 404 || Date.now() > deadline) return answer;
-                    await new Promise((r) => setTimeout(r, 500));
-                }
-            };
+            const callOut = (t: Tenant) => callWebhookOnceRegistered(`http://127.0.0.1:${t.site.mainPort}/webhook/call-out-${t.id}`, {});
             const blocked = await callOut(alpha);
             assert.match(JSON.stringify(blocked.body), /The target 127\.0\.0\.1 is not allowed\. This is a security measure to prevent Server-Side Request Forgery/, `alpha's answer: ${JSON.stringify(blocked.body)}`);
             assert.match(JSON.stringify(blocked.body), /"name":"SsrfBlockedIpError"/);
@@ -408,7 +394,7 @@ describe("each tenant runs as the program declares it", () => {
         await a.api.login(a.ownerEmail, OWNER_PASSWORD);
         assert.equal((await sql("SELECT count(*) FROM workflow_entity")).output.trim(), String(workflows));
         assert.equal((await sql("SELECT count(*) FROM execution_entity")).output.trim(), String(executions));
-        assert.deepEqual((await callWebhookOnceRegistered(a, { a: 40, b: 2 })).body, { sum: 42, tenant: "alpha" });
+        assert.deepEqual((await callSumWebhook(a, { a: 40, b: 2 })).body, { sum: 42, tenant: "alpha" });
         assert.equal((await a.api.credentialData(a.credentialId)).data.name, a.credentialSecret);
         console.log(
             `backup and restore drill, ${workflows} workflows and ${executions} executions: backup ${backupSeconds.toFixed(1)} s, set ${(setBytes / 1024 / 1024).toFixed(1)} MiB, restore ${restoreSeconds.toFixed(1)} s`,
