@@ -4,11 +4,11 @@
  */
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./fleet/stackSettings";
-import { loadFleetForStack, readTenantsFile } from "./fleet/stackFleet";
-import { formatProblems } from "./fleet/problems";
-import type { TenantPlan } from "./fleet/plan";
-import type { Targets } from "./fleet/targets";
+import { CONFIG_NAMESPACE } from "./fleet/targets/stackSettings";
+import { loadFleetForStack, readTenantsFile } from "./fleet/stacks/stackFleet";
+import { formatProblems } from "./fleet/forms/problems";
+import type { TenantPlan } from "./fleet/tenants/plan";
+import type { Targets } from "./fleet/targets/targets";
 
 export interface StackFleet {
     targets: Targets;

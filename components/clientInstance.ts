@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import type { TenantPlan } from "../fleet/plan";
-import { ContainerSpec, TenantNetwork, TenantRuntime, TenantSecrets, TenantVolume, envList } from "../fleet/containerSpec";
-import { SERVICE_HOSTS } from "../fleet/names";
-import { tenantContainers } from "../fleet/containers";
-import { stableCpus } from "../fleet/dockerForms";
-import { containerLabels, volumeLabels, networkLabels } from "../fleet/labels";
+import type { TenantPlan } from "../fleet/tenants/plan";
+import { ContainerSpec, TenantNetwork, TenantRuntime, TenantSecrets, TenantVolume, envList } from "../fleet/containers/containerSpec";
+import { SERVICE_HOSTS } from "../fleet/tenants/names";
+import { tenantContainers } from "../fleet/containers/tenantContainers";
+import { stableCpus } from "../fleet/forms/dockerForms";
+import { containerLabels, volumeLabels, networkLabels } from "../fleet/containers/labels";
 import type { DockerHost } from "./dockerHost";
 import { loadRdsDatabase } from "./rdsLoader";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import type { Target } from "../fleet/targets";
+import type { Target } from "../fleet/targets/targets";
 
 /** Arguments of {@link DockerHost}. */
 export interface DockerHostArgs {

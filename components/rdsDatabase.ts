@@ -5,8 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { TenantPlan } from "../fleet/plan";
-import { RDS_PORT, RdsPlan } from "../fleet/rds";
+import type { TenantPlan } from "../fleet/tenants/plan";
+import { RDS_PORT, RdsPlan } from "../fleet/tenants/database";
 
 /** Arguments of {@link RdsDatabase}. */
 export interface RdsDatabaseArgs {

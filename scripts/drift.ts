@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { driftOutcome, driftReport, formatDriftMarkdown, formatDriftText, parseRefreshPreview } from "../fleet/drift";
-import { parseStackExport } from "../fleet/offboarding";
+import { driftOutcome, driftReport, formatDriftMarkdown, formatDriftText, parseRefreshPreview } from "../fleet/review/drift";
+import { parseStackExport } from "../fleet/review/offboarding";
 import { fail, parseCommandLine } from "./cli";
 
 const USAGE =

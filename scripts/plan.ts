@@ -9,11 +9,11 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { compareFleets, FleetSnapshot } from "../fleet/changePlan";
-import { renderMarkdown, renderText } from "../fleet/changePlanReport";
-import { formatProblems } from "../fleet/problems";
-import { loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml, StackFleetResult } from "../fleet/stackFleet";
-import type { RawStackSettings } from "../fleet/stackSettings";
+import { compareFleets, FleetSnapshot } from "../fleet/review/changePlan";
+import { renderMarkdown, renderText } from "../fleet/review/changePlanReport";
+import { formatProblems } from "../fleet/forms/problems";
+import { loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml, StackFleetResult } from "../fleet/stacks/stackFleet";
+import type { RawStackSettings } from "../fleet/targets/stackSettings";
 import { fail, parseCommandLine } from "./cli";
 
 const PROJECT_ROOT = resolve(__dirname, "..");

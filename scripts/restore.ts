@@ -9,19 +9,16 @@
  * The set is a folder of the tenant's backup volume (`docker exec <tenant>-backup ls /backups`), or
  * a folder on this machine (a set copied off another host), which is copied into the volume first.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { basename, dirname, join, resolve } from "node:path";
-import { PassThrough, Readable } from "node:stream";
-import Docker from "dockerode";
-import { pack } from "tar-stream";
-import { BACKUPS_DIR, N8N_FILES_DIR, RESTORE_SCRIPT, SET_FILES, restoreRefusal } from "../fleet/backup";
-import { tenantContainers } from "../fleet/containers";
-import { SECRETS_DIR } from "../fleet/containerSpec";
-import { loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stackFleet";
-import { formatProblems } from "../fleet/problems";
-import type { TenantPlan } from "../fleet/plan";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { BACKUPS_DIR, restoreRefusal } from "../fleet/containers/backup";
+import { tenantContainers } from "../fleet/containers/tenantContainers";
+import { loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stacks/stackFleet";
+import { formatProblems } from "../fleet/forms/problems";
+import type { TenantPlan } from "../fleet/tenants/plan";
 import { fail, parseCommandLine } from "./cli";
+import { dockerFor, output, waitHealthy } from "./dockerApi";
+import { packSet, runRestoreScript } from "./restoreSet";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 /** The containers a restore stops while it replaces their data. */
@@ -48,107 +45,6 @@ function loadTenant(dir: string, stack: string, tenantId: string, targetName: st
     if (plan.database.kind !== "container") fail(`tenant "${tenantId}" keeps its data in RDS: restore it from an RDS snapshot (README, Backups).`);
     if (plan.status !== "active") fail(`tenant "${tenantId}" is ${plan.status}. Fix: set "status": "active" and deploy first.`);
     return plan;
-}
-
-/** The Docker API of the tenant's host: unix:// and tcp:// from the stack; anything else through --docker-host (an SSH tunnel's socket). */
-function dockerFor(plan: TenantPlan, override: string | undefined): Docker {
-    const host = override ?? plan.target.dockerHost;
-    if (host.startsWith("unix://")) return new Docker({ socketPath: host.slice("unix://".length) });
-    const tcp = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(host);
-    if (tcp) return new Docker({ host: tcp[1], port: Number(tcp[2]) });
-    fail(`${host}: the restore talks to unix:// or tcp:// Docker hosts. Fix: open a tunnel (ssh -nNT -L /tmp/fleet.sock:/var/run/docker.sock <host>) and pass --docker-host unix:///tmp/fleet.sock.`);
-}
-
-/**
- * Runs a throwaway container to its end: created, given its files (`prepare`), its output streamed
- * (stdout to `stdout`, stderr to ours), then removed whatever happens. Its exit status.
- */
-async function runToEnd(docker: Docker, options: Docker.ContainerCreateOptions, stdout: NodeJS.WritableStream, prepare?: (container: Docker.Container) => Promise<void>): Promise<number> {
-    const container = await docker.createContainer(options);
-    try {
-        await prepare?.(container);
-        const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-        const done = new Promise<void>((ok) => stream.on("end", () => ok()));
-        docker.modem.demuxStream(stream, stdout, process.stderr);
-        await container.start();
-        const { StatusCode } = (await container.wait()) as { StatusCode: number };
-        await done;
-        return StatusCode;
-    } finally {
-        await container.remove({ force: true });
-    }
-}
-
-/** What `command` prints, run in `image` on no network with `binds`; throws when it fails. */
-async function output(docker: Docker, image: string, command: string[], binds: string[], capabilities: string[] = []): Promise<string> {
-    const chunks: Buffer[] = [];
-    const out = new PassThrough();
-    out.on("data", (chunk: Buffer) => chunks.push(chunk));
-    const status = await runToEnd(docker, { Image: image, Cmd: command, User: "0:0", HostConfig: { Binds: binds, NetworkMode: "none", CapDrop: ["ALL"], CapAdd: ["CAP_DAC_READ_SEARCH", ...capabilities] } }, out);
-    if (status !== 0) throw new Error(`${command.join(" ")} exited ${status}`);
-    return Buffer.concat(chunks).toString("utf8");
-}
-
-/** A local set folder as a tar stream of folder `name`, for putArchive into the backup volume; files are streamed, whatever their size. */
-function packSet(folder: string, name: string): Readable {
-    for (const file of SET_FILES) if (!existsSync(join(folder, file))) fail(`${folder} holds no ${file}: not a backup set`);
-    const tar = pack();
-    (async () => {
-        for (const file of SET_FILES) {
-            const path = join(folder, file);
-            await pipeline(createReadStream(path), tar.entry({ name: `${name}/${file}`, size: statSync(path).size, mode: 0o600 }));
-        }
-        tar.finalize();
-    })().catch((error: Error) => tar.destroy(error));
-    // tar-stream's streams are streamx ones; Docker's client takes Node's.
-    return Readable.from(tar);
-}
-
-async function waitHealthy(docker: Docker, name: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const state = (await docker.getContainer(name).inspect()).State;
-        if (state.Health?.Status === "healthy") return;
-        if (!state.Running) throw new Error(`${name} stopped (exit ${state.ExitCode}) while starting`);
-        if (Date.now() > deadline) throw new Error(`${name} was not healthy within ${timeoutMs / 1000} s`);
-        await new Promise((r) => setTimeout(r, 2_000));
-    }
-}
-
-interface RestoreRun {
-    plan: TenantPlan;
-    /** The backup sidecar, whose secrets and scripts the restore container gets. */
-    sidecar: string;
-    image: string;
-    env: string[];
-    set: string;
-    /** Only the set's checks (whole, the tenant's key), on no network and changing nothing. */
-    verifyOnly: boolean;
-}
-
-/** Runs fleet/restore.sh in a container of the sidecar's image, environment and secrets; its exit status. */
-async function runRestoreScript(docker: Docker, run: RestoreRun): Promise<number> {
-    const names = run.plan.names;
-    const options: Docker.ContainerCreateOptions = {
-        name: `${run.plan.id}-restore${run.verifyOnly ? "-check" : ""}`,
-        Image: run.image,
-        User: "0:0",
-        Env: run.env,
-        Cmd: [RESTORE_SCRIPT.path, ...(run.verifyOnly ? ["--verify"] : []), `${BACKUPS_DIR}/${run.set}`],
-        HostConfig: {
-            // The n8n volume is writable for the restore itself only.
-            Binds: [`${names.volumes.backups}:${BACKUPS_DIR}:ro`, `${names.volumes.n8n}:${N8N_FILES_DIR}${run.verifyOnly ? ":ro" : ""}`],
-            NetworkMode: run.verifyOnly ? "none" : names.networks.backend,
-            CapDrop: ["ALL"],
-            CapAdd: run.verifyOnly ? ["CAP_DAC_READ_SEARCH"] : ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"],
-            SecurityOpt: ["no-new-privileges:true"],
-        },
-    };
-    // The sidecar's secret files and the restore script it carries, where they are in the sidecar.
-    const sidecar = docker.getContainer(run.sidecar);
-    return runToEnd(docker, options, process.stderr, async (container) => {
-        for (const path of [SECRETS_DIR, RESTORE_SCRIPT.path]) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
-    });
 }
 
 async function main(): Promise<void> {

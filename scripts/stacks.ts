@@ -5,7 +5,7 @@
  */
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { stacksFromFileNames } from "../fleet/stacks";
+import { stacksFromFileNames } from "../fleet/stacks/stacks";
 import { fail, parseCommandLine } from "./cli";
 
 const PROJECT_ROOT = resolve(__dirname, "..");

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseStackExport, tenantProtectedUrns, unprotectCommands } from "../fleet/offboarding";
+import { parseStackExport, tenantProtectedUrns, unprotectCommands } from "../fleet/review/offboarding";
 import { fail, parseCommandLine } from "./cli";
 
 const USAGE = "usage: pulumi stack export --stack <stack> | npm run --silent unprotect -- <tenant> [export.json]";

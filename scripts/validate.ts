@@ -8,12 +8,12 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import Table from "cli-table3";
-import type { RawStackSettings } from "../fleet/stackSettings";
-import { StackFleetResult, loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stackFleet";
-import { stacksFromFileNames } from "../fleet/stacks";
-import { StackFleet, crossStackProblems } from "../fleet/multiStack";
-import { capacityUsage } from "../fleet/capacity";
-import { Problem, formatProblems } from "../fleet/problems";
+import type { RawStackSettings } from "../fleet/targets/stackSettings";
+import { StackFleetResult, loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stacks/stackFleet";
+import { stacksFromFileNames } from "../fleet/stacks/stacks";
+import { StackFleet, crossStackProblems } from "../fleet/stacks/multiStack";
+import { capacityUsage } from "../fleet/tenants/capacity";
+import { Problem, formatProblems } from "../fleet/forms/problems";
 import { fail, parseCommandLine } from "./cli";
 
 const PROJECT_ROOT = resolve(__dirname, "..");

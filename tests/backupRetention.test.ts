@@ -1,5 +1,5 @@
 /**
- * The backup sidecar's retention (fleet/backup.sh prune), run for real on folders named as the
+ * The backup sidecar's retention (fleet/containers/backup.sh prune), run for real on folders named as the
  * sidecar names its sets.
  */
 import { test } from "node:test";
@@ -21,7 +21,7 @@ function setName(at: Date, kind: string): string {
 function prune(sets: string[], keep: { hourly: number; daily: number; weekly: number }): string[] {
     const dir = join(tempFolder(), `backups-${Math.random().toString(36).slice(2)}`);
     for (const name of sets) mkdirSync(join(dir, name), { recursive: true });
-    const result = spawnSync("bash", [join(PROJECT_ROOT, "fleet", "backup.sh"), "prune"], {
+    const result = spawnSync("bash", [join(PROJECT_ROOT, "fleet", "containers", "backup.sh"), "prune"], {
         env: { PATH: process.env.PATH, TENANT: "acme", BACKUPS_DIR: dir, KEEP_HOURLY: String(keep.hourly), KEEP_DAILY: String(keep.daily), KEEP_WEEKLY: String(keep.weekly) },
         encoding: "utf8",
     });
@@ -87,7 +87,7 @@ test("a gate whose set exists takes no other: a restarted pre-upgrade gate does 
     const done = join(dir, "gate-done");
     // No database to dump: were a set taken, pg_dump would fail and the gate would exit without
     // marking itself done. Done, it stays up to hold its health, so the test ends it.
-    const gate = spawn("bash", [join(PROJECT_ROOT, "fleet", "backup.sh"), "gate", "before-n8n-2.41.1"], {
+    const gate = spawn("bash", [join(PROJECT_ROOT, "fleet", "containers", "backup.sh"), "gate", "before-n8n-2.41.1"], {
         env: { PATH: process.env.PATH, TENANT: "acme", BACKUPS_DIR: dir, GATE_DONE_FILE: done, PGHOST: "/nonexistent" },
         stdio: ["ignore", "ignore", "pipe"],
         detached: true,

@@ -7,12 +7,12 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Registration } from "./harness/recordingMocks";
 import { TYPES } from "./harness/runFleet";
-import { parseCpus } from "../fleet/dockerForms";
-import { PINNED, tenantImages } from "../fleet/versions";
+import { parseCpus } from "../fleet/forms/dockerForms";
+import { PINNED, tenantImages } from "../fleet/tenants/versions";
 import { MIB, goDurationString, imageOf, parseGoDuration, translateContainer, translateNetwork, translateRemoteImage, translateVolume } from "./docker/engine";
 import { LOOPBACK, rewriteForThisMachine } from "./docker/rewrites";
 import { FLEET, labelOf, registrationsFor } from "./docker/fleetUnderTest";
-import { LABELS } from "../fleet/labels";
+import { LABELS } from "../fleet/containers/labels";
 
 let registrations: Registration[] = [];
 const containers = () => registrations.filter((r) => r.type === TYPES.container);

@@ -8,8 +8,8 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
-import { driftReport, parseRefreshPreview } from "../fleet/drift";
-import { parseStackExport } from "../fleet/offboarding";
+import { driftReport, parseRefreshPreview } from "../fleet/review/drift";
+import { parseStackExport } from "../fleet/review/offboarding";
 import { runFleetInChild, stackExportOf, TYPES } from "./harness/runFleet";
 import { writeTempFile } from "./harness/tempFiles";
 

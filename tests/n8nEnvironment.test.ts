@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { n8nEnvironment } from "../fleet/n8n";
-import { reservedEnvReason } from "../fleet/reservedEnv";
-import type { TenantPlan } from "../fleet/plan";
+import { n8nEnvironment } from "../fleet/containers/n8n";
+import { reservedEnvReason } from "../fleet/tenants/reservedEnv";
+import type { TenantPlan } from "../fleet/tenants/plan";
 import { LOCAL_TARGETS, planOf, targetsOf } from "./harness/plans";
 
 const SECRETS = { databaseHost: "postgres" };

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { TENANT_ID_MAX_LENGTH, collisionKey, tenantNames } from "../fleet/names";
-import { MAX_WORKERS } from "../fleet/tenantsSchema";
+import { TENANT_ID_MAX_LENGTH, collisionKey, tenantNames } from "../fleet/tenants/names";
+import { MAX_WORKERS } from "../fleet/tenants/tenantsSchema";
 
 test("database and role follow the architecture notes: n8n_client_a and client_a_user", () => {
     const names = tenantNames("client-a");

@@ -6,8 +6,8 @@
  */
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { cpusReadBack, goDuration, parseCpus } from "../fleet/dockerForms";
-import { minimumCpus, minimumMemoryMb } from "../fleet/sizing";
+import { cpusReadBack, goDuration, parseCpus } from "../fleet/forms/dockerForms";
+import { minimumCpus, minimumMemoryMb } from "../fleet/tenants/sizing";
 import { FleetRun, TYPES, runFleetInChild } from "./harness/runFleet";
 
 /** Go's time.ParseDuration for the units a health check uses. */

@@ -4,8 +4,8 @@
  */
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { AWS_REGIONS } from "../fleet/awsRegions";
-import { formatProblem } from "../fleet/problems";
+import { AWS_REGIONS } from "../fleet/targets/awsRegions";
+import { formatProblem } from "../fleet/forms/problems";
 import { FleetRun, TYPES, envOf, processEnvOf, runFleetInChild } from "./harness/runFleet";
 import { isSecretValue } from "./harness/recordingMocks";
 import type { Registration } from "./harness/recordingMocks";
@@ -208,7 +208,7 @@ describe("validation", () => {
         assert.ok(validate(JSON.stringify({ tenants: [{ id: "a", port: 5701, database: { kind: "rds" } }] }), { targets: targetsOf({ x: covered }), defaultTarget: "x" }).ok);
         assert.match(
             problemsOf([{ id: "a", port: 5701, database: { kind: "rds" } }], { x: { ...covered, aws: { ...AWS_EU, region: "ap-southeast-7" } } }),
-            /tenant "a" has an RDS database in ap-southeast-7, but fleet\/rds-ca\/global-bundle\.pem holds no RDS root certificate for that region.*Fix: refresh the bundle/,
+            /tenant "a" has an RDS database in ap-southeast-7, but fleet\/tenants\/rds-ca\/global-bundle\.pem holds no RDS root certificate for that region.*Fix: refresh the bundle/,
         );
     });
 

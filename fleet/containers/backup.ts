@@ -2,20 +2,20 @@
  * Backups of a container tenant: a sidecar of the tenant's own postgres image that takes a set on
  * its schedule, a one-shot set before its n8n version changes, and a final one when it is
  * archived. Each set holds a pg_dump, the n8n data folder's files that matter (never the key) and
- * a manifest with the key's fingerprint (fleet/backup.sh).
+ * a manifest with the key's fingerprint (fleet/containers/backup.sh).
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TenantPlan } from "./plan";
+import type { TenantPlan } from "../tenants/plan";
 import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, secretFile, shellHealthcheckWith } from "./containerSpec";
-import { SERVICE_HOSTS } from "./names";
+import { SERVICE_HOSTS } from "../tenants/names";
 
 /** The backup volume in the container, and the n8n volume, mounted read-only. */
 export const BACKUPS_DIR = "/backups";
 export const N8N_FILES_DIR = "/n8n-data";
 
-/** The files of a backup set, as fleet/backup.sh writes them. */
+/** The files of a backup set, as backup.sh writes them. */
 export const SET_FILES = ["manifest.json", "database.dump", "n8n-files.tar.gz"];
 
 export const BACKUP_SCRIPT = {

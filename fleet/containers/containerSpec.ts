@@ -2,8 +2,8 @@
  * What a container runs, decided in plain TypeScript so that the component only declares it and
  * the end-to-end tests can run the very same command and environment.
  */
-import type { Limits } from "./sizing";
-import { goDuration } from "./dockerForms";
+import type { Limits } from "../tenants/sizing";
+import { goDuration } from "../forms/dockerForms";
 
 /** Ports inside the containers; only the editor is ever published on the host. */
 export const PORTS = {

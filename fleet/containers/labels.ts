@@ -3,7 +3,7 @@
  * (`docker ps --filter label=n8n-fleet.tenant=acme`), in the provider's `{ label, value }` form.
  */
 import { createHash } from "node:crypto";
-import type { TenantPlan } from "./plan";
+import type { TenantPlan } from "../tenants/plan";
 import type { ContainerSpec, TenantNetwork, TenantVolume } from "./containerSpec";
 
 export interface Label {

@@ -2,10 +2,10 @@
  * The n8n environment of a tenant, built once and shared by the main and every worker, and the
  * commands and health checks of those processes.
  */
-import type { TenantPlan } from "./plan";
+import type { TenantPlan } from "../tenants/plan";
 import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, httpHealthcheck, secretFile } from "./containerSpec";
-import { rdsCaBundle } from "./rds";
-import { SERVICE_HOSTS } from "./names";
+import { rdsCaBundle } from "../tenants/database";
+import { SERVICE_HOSTS } from "../tenants/names";
 
 /**
  * How long n8n waits, on SIGTERM, for running executions to finish before it exits

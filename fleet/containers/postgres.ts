@@ -3,8 +3,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TenantPlan } from "./plan";
-import { SERVICE_HOSTS } from "./names";
+import type { TenantPlan } from "../tenants/plan";
+import { SERVICE_HOSTS } from "../tenants/names";
 import { ContainerSpec, Healthcheck, SecretFile, secretFile, shellHealthcheck } from "./containerSpec";
 
 export const POSTGRES_SUPERUSER = "postgres";

@@ -1,9 +1,9 @@
 /**
  * The tenant's Redis: the Bull queue between n8n main and workers.
  */
-import type { TenantPlan } from "./plan";
+import type { TenantPlan } from "../tenants/plan";
 import { ContainerSpec, Healthcheck, PORTS, secretFile, shellHealthcheck } from "./containerSpec";
-import { SERVICE_HOSTS } from "./names";
+import { SERVICE_HOSTS } from "../tenants/names";
 
 export const REDIS_DATA_DIR = "/data";
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Restores one backup set (fleet/backup.sh) into a tenant's database and n8n data folder, in a
+# Restores one backup set (fleet/containers/backup.sh) into a tenant's database and n8n data folder, in a
 # container of the tenant's postgres image while the tenant's n8n containers are stopped:
 #
 #   n8n-fleet-restore [--verify] <set folder>

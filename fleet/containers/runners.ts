@@ -1,7 +1,7 @@
 /**
  * The task-runner sidecar (n8nio/runners) of one queue worker: runs Code nodes outside n8n's process.
  */
-import type { TenantPlan } from "./plan";
+import type { TenantPlan } from "../tenants/plan";
 import { ContainerSpec, Healthcheck, PORTS, TenantSecrets, nodeHealthcheck } from "./containerSpec";
 import { N8N_STOP_GRACE_SECONDS } from "./n8n";
 

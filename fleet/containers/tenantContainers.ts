@@ -3,13 +3,14 @@
  * tenant, the one-shot that prepares its database) and Redis, the main (it migrates the database),
  * then each worker followed by its runner.
  */
-import type { TenantPlan } from "./plan";
+import type { TenantPlan } from "../tenants/plan";
 import type { ContainerSpec } from "./containerSpec";
 import { postgresContainer } from "./postgres";
 import { redisContainer } from "./redis";
 import { mainContainer, workerContainer } from "./n8n";
 import { runnerContainer } from "./runners";
-import { RdsPlan, databaseInitContainer } from "./rds";
+import type { RdsPlan } from "../tenants/database";
+import { databaseInitContainer } from "./databaseInit";
 import { backupContainer, finalBackupContainer, preUpgradeBackupContainer } from "./backup";
 
 export function tenantContainers(plan: TenantPlan): ContainerSpec[] {

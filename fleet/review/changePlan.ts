@@ -3,10 +3,10 @@
  * what in it is risky, for the person who reviews the pull request. Plain data; the text and
  * Markdown renderings live in `changePlanReport.ts`.
  */
-import type { TenantPlan } from "./plan";
-import { MIB_PER_GIB } from "./plan";
-import type { Targets } from "./targets";
-import { capacityUsage } from "./capacity";
+import type { TenantPlan } from "../tenants/plan";
+import { MIB_PER_GIB } from "../tenants/plan";
+import type { Targets } from "../targets/targets";
+import { capacityUsage } from "../tenants/capacity";
 
 /** One side of the comparison: a stack's validated tenants and its targets. */
 export interface FleetSnapshot {

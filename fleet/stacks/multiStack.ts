@@ -5,8 +5,8 @@
  * programs deleting each other's containers; a host port used twice on one host fails at deploy.
  */
 import { parseTree } from "jsonc-parser";
-import type { TenantPlan } from "./plan";
-import { Problem, locate } from "./problems";
+import type { TenantPlan } from "../tenants/plan";
+import { Problem, locate } from "../forms/problems";
 
 /** One valid stack of the repository. */
 export interface StackFleet {

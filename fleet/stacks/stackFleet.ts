@@ -5,10 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { loadFleet } from "./loadFleet";
-import type { TenantPlan } from "./plan";
-import type { Problem } from "./problems";
-import { CONFIG_NAMESPACE, RawStackSettings, StackSettings, parseStackSettings } from "./stackSettings";
+import { loadFleet } from "../validation/loadFleet";
+import type { TenantPlan } from "../tenants/plan";
+import type { Problem } from "../forms/problems";
+import { CONFIG_NAMESPACE, RawStackSettings, StackSettings, parseStackSettings } from "../targets/stackSettings";
 
 export function stackFileName(stack: string): string {
     return `Pulumi.${stack}.yaml`;

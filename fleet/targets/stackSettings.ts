@@ -2,7 +2,7 @@
  * The stack config n8n-fleet reads (`n8n-fleet:*` in Pulumi.<stack>.yaml), validated the same
  * way as tenants.json. `config.ts` feeds it from Pulumi; `npm run validate` from the YAML file.
  */
-import { FieldHints, Problem, issueToProblems, keysByOwner, schemaKeys } from "./problems";
+import { FieldHints, Problem, issueToProblems, keysByOwner, schemaKeys } from "../forms/problems";
 import { Target, Targets, awsTargetSchema, targetSchema, targetsSchema } from "./targets";
 
 export const CONFIG_NAMESPACE = "n8n-fleet";

@@ -1,7 +1,7 @@
 /**
  * What the tenants on each target ask for, against what the target declares it has.
  */
-import type { Target, Targets } from "./targets";
+import type { Target, Targets } from "../targets/targets";
 import type { TenantBudget } from "./plan";
 import { MIB_PER_GIB } from "./plan";
 

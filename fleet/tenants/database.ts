@@ -1,16 +1,15 @@
 /**
- * A tenant whose PostgreSQL is managed AWS RDS: every setting of its instance decided from
- * tenants.json and its target's `aws` block, plus the one-shot container that creates the n8n
- * database and role on it. Plain TypeScript: @pulumi/aws is only loaded by components/rdsDatabase.ts.
+ * What a tenant's plan knows of its database: its own PostgreSQL container, or a managed AWS RDS
+ * instance with every setting decided from tenants.json and its target's `aws` block, and the RDS
+ * certificate bundle its TLS is verified against. The one-shot container that prepares an RDS
+ * database is in `fleet/containers/databaseInit.ts`. Plain TypeScript: @pulumi/aws is only loaded
+ * by components/rdsDatabase.ts.
  */
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RDS_DEFAULTS, RdsDatabaseEntry } from "./tenantsSchema";
-import type { AwsTarget } from "./targets";
-import type { TenantPlan } from "./plan";
-import type { ContainerSpec } from "./containerSpec";
-import { POSTGRES_INIT_SCRIPT, POSTGRES_SECRET_ENV, POSTGRES_SECRET_FILES, POSTGRES_STOP_GRACE_SECONDS } from "./postgres";
+import type { AwsTarget } from "../targets/targets";
 
 /** The RDS instance of one tenant, fully decided. */
 export interface RdsPlan {
@@ -60,7 +59,7 @@ const RDS_CA_PATH = "/etc/n8n-fleet/rds-global-bundle.pem";
 let caBundle: string | undefined;
 
 /**
- * AWS's RDS global certificate bundle (fleet/rds-ca/, with its source and how to refresh it), as
+ * AWS's RDS global certificate bundle (fleet/tenants/rds-ca/, with its source and how to refresh it), as
  * a file for the containers. Read on first use: fleets without RDS never need it.
  */
 export function rdsCaBundle(): { path: string; content: string; mode: string } {
@@ -76,47 +75,4 @@ export function rdsCaRegions(): ReadonlySet<string> {
     const pems = rdsCaBundle().content.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     const regions = pems.flatMap((pem) => /CN=Amazon RDS ([a-z]{2}(?:-[a-z]+)+-\d) Root CA/.exec(new X509Certificate(pem).subject.replace(/\n/g, ","))?.[1] ?? []);
     return new Set(regions);
-}
-
-/** The script the postgres image runs on first start, run here by hand once on RDS. */
-const INIT_SCRIPT_PATH = "/usr/local/bin/n8n-fleet-database-init.sh";
-
-/**
- * The one-shot container that creates the tenant's database and n8n's least-privilege role on its
- * RDS instance, with the same script as the container case and RDS's master user, over TLS
- * verified against the bundle. It runs on the tenant's Docker host, the only machine the
- * instance's security group admits, on the egress network (the backend one has no route out).
- */
-export function databaseInitContainer(plan: TenantPlan & { database: RdsPlan }): ContainerSpec {
-    const ca = rdsCaBundle();
-    return {
-        name: plan.names.databaseInit,
-        role: "database-init",
-        image: plan.images.postgres,
-        limits: plan.sizing.postgres,
-        command: [INIT_SCRIPT_PATH],
-        environment: (runtime) => ({
-            PGHOST: runtime.databaseHost,
-            PGPORT: String(RDS_PORT),
-            PGSSLMODE: "verify-full",
-            PGSSLROOTCERT: ca.path,
-            PGCONNECT_TIMEOUT: "10",
-            POSTGRES_USER: plan.database.masterUser,
-            POSTGRES_DB: plan.names.database,
-            N8N_DB_USER: plan.names.databaseUser,
-            ...POSTGRES_SECRET_ENV,
-        }),
-        // The image's own postgres user: the entrypoint only runs a command other than postgres as given.
-        user: "postgres",
-        networks: [{ network: "egress", aliases: [] }],
-        volumes: [],
-        files: [{ path: INIT_SCRIPT_PATH, content: POSTGRES_INIT_SCRIPT.content, mode: POSTGRES_INIT_SCRIPT.mode }, ca],
-        secretFiles: Object.values(POSTGRES_SECRET_FILES),
-        ports: [],
-        runsOnce: true,
-        dropCapabilities: true,
-        stopGraceSeconds: POSTGRES_STOP_GRACE_SECONDS,
-        waitForHealthy: false,
-        after: [],
-    };
 }

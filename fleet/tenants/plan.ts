@@ -3,11 +3,11 @@
  * Components only declare resources from it; nothing downstream re-reads tenants.json.
  */
 import { BUILT_IN_DEFAULTS, DatabaseSpec, TenantEntry, TenantSettings } from "./tenantsSchema";
-import { DatabasePlan, planRds } from "./rds";
+import { DatabasePlan, planRds } from "./database";
 import { TenantNames, tenantNames } from "./names";
 import { TenantSizing, sizeTenant } from "./sizing";
 import { TenantImages, PINNED, tenantImages } from "./versions";
-import type { Target } from "./targets";
+import type { Target } from "../targets/targets";
 
 export interface TenantBudget {
     cpus: number;

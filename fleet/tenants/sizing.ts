@@ -2,7 +2,7 @@
  * The one sizing function: how a tenant's CPU and memory budget is split between its containers.
  * Every container gets a limit, and the limits of one tenant never add up to more than its budget.
  */
-import { stableCpus } from "./dockerForms";
+import { stableCpus } from "../forms/dockerForms";
 
 export interface Budget {
     cpus: number;

@@ -10,7 +10,7 @@
 import type Docker from "dockerode";
 import type { Registration } from "../harness/recordingMocks";
 import { TYPES } from "../harness/runFleet";
-import { parseCpus } from "../../fleet/dockerForms";
+import { parseCpus } from "../../fleet/forms/dockerForms";
 
 /** One mebibyte: the provider's `memory` and `memorySwap` are MB of 1024 * 1024 bytes. */
 export const MIB = 1024 * 1024;

@@ -1,6 +1,6 @@
 /**
  * Capacity figures at the smallest budget the sizing allows for one worker (`minimumMemoryMb(1)`,
- * `minimumCpus(1)` from fleet/sizing.ts), on a real Docker daemon with every limit enforced: how
+ * `minimumCpus(1)` from fleet/tenants/sizing.ts), on a real Docker daemon with every limit enforced: how
  * long main and worker take to become healthy, and a burst of webhook calls through a Code node
  * (calls per second, peak memory of each container as its cgroup counts it). Timings are printed,
  * not asserted; what is asserted is that nothing fails at that budget: health before Docker would
@@ -11,8 +11,8 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { PINNED } from "../../fleet/versions";
-import { minimumCpus, minimumMemoryMb } from "../../fleet/sizing";
+import { PINNED } from "../../fleet/tenants/versions";
+import { minimumCpus, minimumMemoryMb } from "../../fleet/tenants/sizing";
 import { callWebhook } from "../e2e/n8nApi";
 import { Created, testDaemon } from "./client";
 import { Deployment, deployLogged } from "./deploy";

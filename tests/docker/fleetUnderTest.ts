@@ -6,10 +6,10 @@
 import type { Registration } from "../harness/recordingMocks";
 import { TYPES, runFleetInChild } from "../harness/runFleet";
 import assert from "node:assert/strict";
-import { LABELS } from "../../fleet/labels";
-import { tenantNames } from "../../fleet/names";
-import { minimumCpus, minimumMemoryMb } from "../../fleet/sizing";
-import { MIB_PER_GIB } from "../../fleet/plan";
+import { LABELS } from "../../fleet/containers/labels";
+import { tenantNames } from "../../fleet/tenants/names";
+import { minimumCpus, minimumMemoryMb } from "../../fleet/tenants/sizing";
+import { MIB_PER_GIB } from "../../fleet/tenants/plan";
 import type { DeployedContainer, Deployment } from "./deploy";
 import { parseGoDuration } from "./engine";
 

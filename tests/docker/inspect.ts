@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type Docker from "dockerode";
-import { cpusReadBack } from "../../fleet/dockerForms";
+import { cpusReadBack } from "../../fleet/forms/dockerForms";
 import { MIB, goDurationString } from "./engine";
 
 /** `docker inspect` of a container, with the fields dockerode's types leave out. */

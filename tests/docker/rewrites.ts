@@ -6,7 +6,7 @@
  */
 import type { Registration } from "../harness/recordingMocks";
 import { TYPES } from "../harness/runFleet";
-import { tenantImages } from "../../fleet/versions";
+import { tenantImages } from "../../fleet/tenants/versions";
 import { N8nInstallMount, n8nInstallMounts } from "./images/build";
 
 /** The address published ports listen on here: nothing the test starts listens beyond loopback. */

@@ -1,11 +1,11 @@
 /**
  * tenants.json text -> validated plans, the way the program gets them, for tests of the pure parts.
  */
-import { FleetResult, loadFleet } from "../../fleet/loadFleet";
-import { formatProblems } from "../../fleet/problems";
-import { parseStackSettings } from "../../fleet/stackSettings";
-import type { TenantPlan } from "../../fleet/plan";
-import type { Targets } from "../../fleet/targets";
+import { FleetResult, loadFleet } from "../../fleet/validation/loadFleet";
+import { formatProblems } from "../../fleet/forms/problems";
+import { parseStackSettings } from "../../fleet/targets/stackSettings";
+import type { TenantPlan } from "../../fleet/tenants/plan";
+import type { Targets } from "../../fleet/targets/targets";
 
 /** One local Docker host the size of the architecture notes' example server. */
 export const LOCAL_TARGETS = { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } };

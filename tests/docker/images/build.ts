@@ -1,5 +1,5 @@
 /**
- * Stand-in images for the four references the fleet pins (fleet/versions.ts), built on this machine
+ * Stand-in images for the four references the fleet pins (fleet/tenants/versions.ts), built on this machine
  * because no image registry is reachable: a Debian 13 base made with debootstrap, then one
  * `docker build` per image from the folders beside this file. Both the base and the finished images
  * are cached per machine as `docker save` tarballs, keyed by everything they are built from, so a
@@ -24,7 +24,7 @@ import {
 import { isIP } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { PINNED, TenantImages, tenantImages } from "../../../fleet/versions";
+import { PINNED, TenantImages, tenantImages } from "../../../fleet/tenants/versions";
 import { unmountUnder } from "../daemon";
 
 /** Where the n8n and runner containers see the npm install of n8n (its flat `node_modules`). */

@@ -1,0 +1,66 @@
+/**
+ * What a restore does with a backup set: copies a set folder of this machine into the tenant's
+ * backup volume, and runs fleet/containers/restore.sh on a set there, to check it or to restore it.
+ */
+import { createReadStream, existsSync, statSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import Docker from "dockerode";
+import { pack } from "tar-stream";
+import { BACKUPS_DIR, N8N_FILES_DIR, RESTORE_SCRIPT, SET_FILES } from "../fleet/containers/backup";
+import { SECRETS_DIR } from "../fleet/containers/containerSpec";
+import type { TenantPlan } from "../fleet/tenants/plan";
+import { fail } from "./cli";
+import { runToEnd } from "./dockerApi";
+
+/** A local set folder as a tar stream of folder `name`, for putArchive into the backup volume; files are streamed, whatever their size. */
+export function packSet(folder: string, name: string): Readable {
+    for (const file of SET_FILES) if (!existsSync(join(folder, file))) fail(`${folder} holds no ${file}: not a backup set`);
+    const tar = pack();
+    (async () => {
+        for (const file of SET_FILES) {
+            const path = join(folder, file);
+            await pipeline(createReadStream(path), tar.entry({ name: `${name}/${file}`, size: statSync(path).size, mode: 0o600 }));
+        }
+        tar.finalize();
+    })().catch((error: Error) => tar.destroy(error));
+    // tar-stream's streams are streamx ones; Docker's client takes Node's.
+    return Readable.from(tar);
+}
+
+export interface RestoreRun {
+    plan: TenantPlan;
+    /** The backup sidecar, whose secrets and scripts the restore container gets. */
+    sidecar: string;
+    image: string;
+    env: string[];
+    set: string;
+    /** Only the set's checks (whole, the tenant's key), on no network and changing nothing. */
+    verifyOnly: boolean;
+}
+
+/** Runs fleet/containers/restore.sh in a container of the sidecar's image, environment and secrets; its exit status. */
+export async function runRestoreScript(docker: Docker, run: RestoreRun): Promise<number> {
+    const names = run.plan.names;
+    const options: Docker.ContainerCreateOptions = {
+        name: `${run.plan.id}-restore${run.verifyOnly ? "-check" : ""}`,
+        Image: run.image,
+        User: "0:0",
+        Env: run.env,
+        Cmd: [RESTORE_SCRIPT.path, ...(run.verifyOnly ? ["--verify"] : []), `${BACKUPS_DIR}/${run.set}`],
+        HostConfig: {
+            // The n8n volume is writable for the restore itself only.
+            Binds: [`${names.volumes.backups}:${BACKUPS_DIR}:ro`, `${names.volumes.n8n}:${N8N_FILES_DIR}${run.verifyOnly ? ":ro" : ""}`],
+            NetworkMode: run.verifyOnly ? "none" : names.networks.backend,
+            CapDrop: ["ALL"],
+            CapAdd: run.verifyOnly ? ["CAP_DAC_READ_SEARCH"] : ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"],
+            SecurityOpt: ["no-new-privileges:true"],
+        },
+    };
+    // The sidecar's secret files and the restore script it carries, where they are in the sidecar.
+    const sidecar = docker.getContainer(run.sidecar);
+    return runToEnd(docker, options, process.stderr, async (container) => {
+        for (const path of [SECRETS_DIR, RESTORE_SCRIPT.path]) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
+    });
+}
