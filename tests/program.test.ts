@@ -105,8 +105,9 @@ describe("secrets", () => {
     });
 
     test("no container's environment or command holds a generated secret: each comes as a file only its process's user can read", () => {
-        // The uid each image's process reads its files as: n8n's node, the postgres and redis images' users (999).
-        const readerOf = (c: Registration) => ({ "1000:1000": "1000", redis: "999", postgres: "999", "0:0": "0" })[(c.inputs.user as string | undefined) ?? "postgres"];
+        // The uid each image's process reads its files as: n8n's node, the postgres and redis images' users (999), the runners image's (1000).
+        const readerOf = (c: Registration) =>
+            roleOf(c) === "runner" ? "1000" : ({ "1000:1000": "1000", redis: "999", postgres: "999", "0:0": "0" })[(c.inputs.user as string | undefined) ?? "postgres"];
         const generated = new Set<string>();
         for (const c of run.ofType(TYPES.container)) {
             for (const upload of (c.inputs.uploads ?? []) as { file: string; content: string; permissions: string; owner?: string; group?: string }[]) {
@@ -119,14 +120,18 @@ describe("secrets", () => {
         // Per tenant: superuser and n8n role passwords, Redis password, key, runner token.
         assert.equal(generated.size, IDS.length * 5);
         for (const c of run.ofType(TYPES.container)) {
-            if (roleOf(c) === "runner") continue; // the launcher's documented exception, below
             const plain = [...(c.inputs.envs as string[]), ...((c.inputs.command as string[] | undefined) ?? [])].join("\n");
             for (const secret of generated) assert.ok(!plain.includes(secret), `${c.name} shows a secret in its environment or command`);
         }
     });
 
-    test("the runner sidecar is the one exception: its launcher gets the runner token as a variable", () => {
-        for (const id of IDS) for (const runner of container(id, "runner")) assert.ok(envOf(runner).N8N_RUNNERS_AUTH_TOKEN);
+    test("the runner sidecar's launcher reads the runner token from its file (N8N_RUNNERS_AUTH_TOKEN_FILE), never from a variable", () => {
+        for (const id of IDS) {
+            for (const runner of container(id, "runner")) {
+                assert.equal(envOf(runner).N8N_RUNNERS_AUTH_TOKEN, undefined);
+                assert.equal(processEnvOf(runner).N8N_RUNNERS_AUTH_TOKEN, processEnvOf(container(id, "main")[0]).N8N_RUNNERS_AUTH_TOKEN);
+            }
+        }
     });
 
     test("the encryption keys are exported for escrow as a secret output", () => {
@@ -182,7 +187,7 @@ describe("wiring", () => {
             assert.equal(runners.length, workers.length);
             const token = processEnvOf(workers[0]).N8N_RUNNERS_AUTH_TOKEN;
             runners.forEach((runner, i) => {
-                const env = envOf(runner);
+                const env = processEnvOf(runner);
                 assert.equal(env.N8N_RUNNERS_AUTH_TOKEN, token);
                 const host = new URL(env.N8N_RUNNERS_TASK_BROKER_URI).hostname;
                 const worker = workers.find((w) => w.inputs.networksAdvanced.some((n: { aliases?: string[] }) => n.aliases?.includes(host)));

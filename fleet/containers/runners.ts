@@ -2,12 +2,20 @@
  * The task-runner sidecar (n8nio/runners) of one queue worker: runs Code nodes outside n8n's process.
  */
 import type { TenantPlan } from "../tenants/plan";
-import { ContainerSpec, Healthcheck, PORTS, TenantSecrets, nodeHealthcheck } from "./containerSpec";
-import { N8N_STOP_GRACE_SECONDS } from "./n8n";
+import { ContainerSpec, Healthcheck, PORTS, nodeHealthcheck } from "./containerSpec";
+import { N8N_SECRET_FILES, N8N_STOP_GRACE_SECONDS } from "./n8n";
 
-export function runnerEnvironment(plan: TenantPlan, workerIndex: number, secrets: Pick<TenantSecrets, "runnerToken">): Record<string, string> {
+/**
+ * The token is a file owned by the image's user (1000), like n8n's own copy: the launcher reads
+ * `<NAME>_FILE` for each of its settings since task-runner-launcher 1.4.0
+ * (`internal/config/lookuper.go`, `LauncherLookuper.Lookup`), and the runners image of n8n 2.41.1
+ * ships a later 1.4.x.
+ */
+const RUNNER_TOKEN = N8N_SECRET_FILES.runnerToken;
+
+export function runnerEnvironment(plan: TenantPlan, workerIndex: number): Record<string, string> {
     return {
-        N8N_RUNNERS_AUTH_TOKEN: secrets.runnerToken,
+        N8N_RUNNERS_AUTH_TOKEN_FILE: RUNNER_TOKEN.path,
         N8N_RUNNERS_TASK_BROKER_URI: `http://${plan.names.workerHost(workerIndex)}:${PORTS.broker}`,
         N8N_RUNNERS_LAUNCHER_HEALTH_CHECK_PORT: String(PORTS.launcherHealth),
         GENERIC_TIMEZONE: plan.timezone,
@@ -26,7 +34,7 @@ export function runnerHealthcheck(): Healthcheck {
         [
             `const launcher = await fetch("http://127.0.0.1:${PORTS.launcherHealth}/healthz");`,
             'if (!launcher.ok) throw new Error("launcher health: HTTP " + launcher.status);',
-            'const auth = await fetch(process.env.N8N_RUNNERS_TASK_BROKER_URI + "/runners/auth", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: process.env.N8N_RUNNERS_AUTH_TOKEN }) });',
+            'const auth = await fetch(process.env.N8N_RUNNERS_TASK_BROKER_URI + "/runners/auth", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: require("node:fs").readFileSync(process.env.N8N_RUNNERS_AUTH_TOKEN_FILE, "utf8").trim() }) });',
             'if (!auth.ok) throw new Error("broker refused the runner token: HTTP " + auth.status);',
         ].join(" "),
         30,
@@ -40,13 +48,11 @@ export function runnerContainer(plan: TenantPlan, index: number): ContainerSpec 
         role: "runner",
         image: plan.images.runners,
         limits: plan.sizing.runner,
-        environment: (secrets) => runnerEnvironment(plan, index, secrets),
+        environment: () => runnerEnvironment(plan, index),
         networks: [{ network: "backend", aliases: [] }],
         volumes: [],
         files: [],
-        // The launcher of n8nio/runners reads its token from N8N_RUNNERS_AUTH_TOKEN; whether the version
-        // that image ships reads N8N_RUNNERS_AUTH_TOKEN_FILE could not be checked here (README, Secrets).
-        secretFiles: [],
+        secretFiles: [RUNNER_TOKEN],
         ports: [],
         healthcheck: runnerHealthcheck(),
         dropCapabilities: true,

@@ -12,6 +12,7 @@ import { minimumCpus, minimumMemoryMb } from "../../fleet/tenants/sizing";
 import { MIB_PER_GIB } from "../../fleet/tenants/plan";
 import type { DeployedContainer, Deployment } from "./deploy";
 import { parseGoDuration } from "./engine";
+import { withSetting } from "./n8nInContainer";
 
 /**
  * One target, published on all addresses as a fleet host would be (so rewrite 1 shows). Its Docker
@@ -63,7 +64,7 @@ const BREAKS: Record<string, (registrations: Registration[]) => void> = {
     /** alpha's first runner presents a token its broker did not issue. */
     "wrong-runner-token": (registrations) => {
         const runner = containerNamed(registrations, "alpha-n8n-worker-1-runner");
-        runner.inputs.envs = (runner.inputs.envs as string[]).map((entry) => (entry.startsWith("N8N_RUNNERS_AUTH_TOKEN=") ? "N8N_RUNNERS_AUTH_TOKEN=not-the-broker-token" : entry));
+        runner.inputs = withSetting(runner, "N8N_RUNNERS_AUTH_TOKEN", "not-the-broker-token").inputs;
     },
 };
 

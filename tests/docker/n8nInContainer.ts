@@ -94,7 +94,7 @@ export function settingOf(container: Registration, name: string): string {
 }
 
 /** The container with `name` set to `value`, in whichever form it declares the setting. */
-function withSetting(container: Registration, name: string, value: string): Registration {
+export function withSetting(container: Registration, name: string, value: string): Registration {
     settingOf(container, name);
     if (envValue(container, name) !== undefined) {
         const envs = envEntries(container).map((entry) => (entry.startsWith(`${name}=`) ? `${name}=${value}` : entry));

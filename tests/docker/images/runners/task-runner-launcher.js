@@ -348,16 +348,33 @@ async function stopEverything(reason, server, exitCode) {
     process.exit(exitCode);
 }
 
+/**
+ * A setting as the real launcher looks it up (1.4.0 and later, internal/config/lookuper.go): the
+ * content of the file `<NAME>_FILE` names, trailing CR/LF trimmed, before `<NAME>` itself; a file
+ * that cannot be read leaves the setting unset.
+ */
+function setting(name) {
+    const file = process.env[`${name}_FILE`];
+    if (file !== undefined) {
+        try {
+            return readFileSync(file, "utf8").replace(/[\r\n]+$/, "");
+        } catch {
+            return undefined;
+        }
+    }
+    return process.env[name];
+}
+
 function main() {
     const types = process.argv.slice(2);
-    const authToken = process.env.N8N_RUNNERS_AUTH_TOKEN ?? "";
+    const authToken = setting("N8N_RUNNERS_AUTH_TOKEN") ?? "";
     const brokerUri = (process.env.N8N_RUNNERS_TASK_BROKER_URI ?? "").replace(/\/+$/, "");
     const healthPortText = process.env.N8N_RUNNERS_LAUNCHER_HEALTH_CHECK_PORT || DEFAULT_HEALTH_PORT;
     const configPath = process.env.N8N_RUNNERS_CONFIG_PATH || DEFAULT_CONFIG_PATH;
 
     const problems = [];
     if (authToken === "") {
-        problems.push("N8N_RUNNERS_AUTH_TOKEN is not set: give it the same value as N8N_RUNNERS_AUTH_TOKEN of the n8n process whose broker this launcher joins");
+        problems.push("N8N_RUNNERS_AUTH_TOKEN is not set (nor a readable N8N_RUNNERS_AUTH_TOKEN_FILE): give it the same value as N8N_RUNNERS_AUTH_TOKEN of the n8n process whose broker this launcher joins");
     }
     if (brokerUri === "") {
         problems.push("N8N_RUNNERS_TASK_BROKER_URI is not set: give it the broker's address, for example http://n8n-worker:5679");
