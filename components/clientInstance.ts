@@ -27,6 +27,19 @@ export interface ClientInstanceArgs {
     awsProvider?: pulumi.ProviderResource;
 }
 
+function fail(message: string): never {
+    throw new Error(message);
+}
+
+/** Why `pulumi up` stopped at a one-shot, where to read its output, and how to run it again. */
+function oneShotFailure(name: string, means: string, exitCode: number, dockerHost: string, urn: string): string {
+    return [
+        `${name} exited with status ${exitCode}: ${means}.`,
+        `Why: its output above, or \`docker logs ${name}\` on ${dockerHost}.`,
+        `Fix the cause, then run it again with \`npm run pulumi -- up --replace '${urn}'\` (a plain \`pulumi up\` stops here again: the provider keeps the exit status).`,
+    ].join(" ");
+}
+
 /** Container names of a tenant, as stack outputs. */
 export interface TenantContainers {
     /** Absent for an RDS tenant, and for an archived one. */
@@ -111,7 +124,7 @@ export class ClientInstance extends pulumi.ComponentResource {
         const runtime: pulumi.Output<TenantRuntime> = pulumi.all([secrets, databaseHost]).apply(([s, host]) => ({ ...s, databaseHost: host }));
 
         const tenantRuns = plan.status === "active";
-        const declare = (spec: ContainerSpec, dependsOn: docker.Container[]) => {
+        const declare = (spec: ContainerSpec, dependsOn: pulumi.Input<docker.Container>[]) => {
             const running = tenantRuns || spec.alwaysRuns === true;
             return new docker.Container(
                 spec.name,
@@ -135,9 +148,8 @@ export class ClientInstance extends pulumi.ComponentResource {
                     cpus: stableCpus(spec.limits.cpus),
                     healthcheck: spec.healthcheck,
                     // A suspended tenant's containers exist but never start; its label forces their replacement both ways.
-                    // A one-shot (preparing a database) runs whatever the status, so data can be restored into it while suspended.
                     restart: running && !spec.runsOnce ? "unless-stopped" : "no",
-                    start: running || spec.runsOnce === true,
+                    start: running,
                     mustRun: running && !spec.runsOnce,
                     wait: running && spec.waitForHealthy,
                     // A one-shot is awaited to its end before what depends on it is created.
@@ -158,13 +170,29 @@ export class ClientInstance extends pulumi.ComponentResource {
         };
 
         const containers = new Map<string, docker.Container>();
+        /**
+         * What comes after a container waits for: the container itself or, for a one-shot, its
+         * success. The provider records a one-shot's exit code and goes on (it never checks it), so
+         * the program checks it: a failure stops `pulumi up` here, before anything that comes after
+         * is created and before anything that left the program is deleted, with what to do.
+         */
+        const awaited = new Map<string, pulumi.Input<docker.Container>>();
+        const oneShotChecks: pulumi.Output<docker.Container>[] = [];
         for (const spec of tenantContainers(plan)) {
-            const dependsOn = spec.after.map((earlier) => {
-                const found = containers.get(earlier);
-                if (!found) throw new Error(`internal: ${spec.name} is declared before ${earlier}, which it needs`);
-                return found;
-            });
-            containers.set(spec.name, declare(spec, dependsOn));
+            const dependsOn = spec.after.map((earlier) => awaited.get(earlier) ?? fail(`internal: ${spec.name} is declared before ${earlier}, which it needs`));
+            const container = declare(spec, dependsOn);
+            containers.set(spec.name, container);
+            if (spec.runsOnce && spec.failureMeans !== undefined) {
+                const means = spec.failureMeans;
+                const succeeded = pulumi.all([container.exitCode, container.urn]).apply(([exitCode, urn]) => {
+                    if (exitCode !== undefined && exitCode !== null && exitCode !== 0) throw new pulumi.RunError(oneShotFailure(spec.name, means, exitCode, plan.target.dockerHost, urn));
+                    return container;
+                });
+                oneShotChecks.push(succeeded);
+                awaited.set(spec.name, succeeded);
+            } else {
+                awaited.set(spec.name, container);
+            }
         }
         const nameOf = (containerName: string) => {
             const found = containers.get(containerName);
@@ -188,6 +216,7 @@ export class ClientInstance extends pulumi.ComponentResource {
                   },
         );
         this.encryptionKey = encryptionKey;
-        this.registerOutputs({ url: this.url, port: this.port, target: this.target, containers: this.containers, encryptionKey: this.encryptionKey });
+        // A one-shot that nothing comes after (the final backup) still stops the update when it fails.
+        this.registerOutputs({ url: this.url, port: this.port, target: this.target, containers: this.containers, encryptionKey: this.encryptionKey, oneShots: pulumi.all(oneShotChecks).apply((done) => done.length) });
     }
 }

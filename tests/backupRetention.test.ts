@@ -4,9 +4,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "./harness/runFleet";
 import { tempFolder } from "./harness/tempFiles";
@@ -80,29 +79,63 @@ test("an interrupted set (.incomplete-...) neither stops the pruning nor takes a
     assert.deepEqual(kept, [interrupted, ...sets.slice(0, 3)].sort());
 });
 
-test("a gate whose set exists takes no other: a restarted pre-upgrade gate does not fill the disk", async () => {
-    const dir = join(tempFolder(), `backups-${Math.random().toString(36).slice(2)}`);
-    const existing = setName(new Date("2026-11-20T02:00:00Z"), "before-n8n-2.41.1");
-    mkdirSync(join(dir, existing), { recursive: true });
-    const done = join(dir, "gate-done");
-    // No database to dump: were a set taken, pg_dump would fail and the gate would exit without
-    // marking itself done. Done, it stays up to hold its health, so the test ends it.
-    const gate = spawn("bash", [join(PROJECT_ROOT, "fleet", "containers", "backup.sh"), "gate", "before-n8n-2.41.1"], {
-        env: { PATH: process.env.PATH, TENANT: "acme", BACKUPS_DIR: dir, GATE_DONE_FILE: done, PGHOST: "/nonexistent" },
-        stdio: ["ignore", "ignore", "pipe"],
-        detached: true,
+/**
+ * Runs `backup.sh once <kind>` with stand-ins for pg_dump and psql first on PATH (no database
+ * here): `dumps` says whether pg_dump succeeds. The sets folder and the n8n files folder are the
+ * test's own.
+ */
+function takeSet(dir: string, kind: string, env: Record<string, string>, dumps = true) {
+    const bin = join(tempFolder(), `bin-${Math.random().toString(36).slice(2)}`);
+    const files = join(tempFolder(), `n8n-files-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(bin, { recursive: true });
+    mkdirSync(files, { recursive: true });
+    writeFileSync(join(files, "database.sqlite.unused"), "n8n's files");
+    const password = join(files, "..", `password-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(password, "secret");
+    const pgDump = dumps ? '#!/bin/bash\nfor a in "$@"; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n' : '#!/bin/bash\necho "could not connect to server" >&2; exit 1\n';
+    writeFileSync(join(bin, "pg_dump"), pgDump, { mode: 0o755 });
+    writeFileSync(join(bin, "psql"), "#!/bin/bash\necho 17.6\n", { mode: 0o755 });
+    return spawnSync("bash", [join(PROJECT_ROOT, "fleet", "containers", "backup.sh"), "once", kind], {
+        env: { PATH: `${bin}:${process.env.PATH}`, TENANT: "acme", BACKUPS_DIR: dir, N8N_FILES_DIR: files, KEY_FINGERPRINT: "sha256:abc", PGPASSWORD_FILE: password, PGDATABASE: "n8n_acme", ...env },
+        encoding: "utf8",
     });
-    let stderr = "";
-    gate.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const exited = once(gate, "exit");
-    try {
-        while (!existsSync(done) && gate.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-        // The whole process group: the gate and the sleep it holds its health with.
-        if (gate.exitCode === null) process.kill(-(gate.pid ?? 0), "SIGTERM");
-        await exited;
-    }
-    assert.ok(existsSync(done), `the gate did not mark itself done: ${stderr}`);
-    assert.match(stderr, new RegExp(`set ${existing} exists; none taken`));
-    assert.deepEqual(readdirSync(dir).sort(), [existing, "gate-done"].sort());
+}
+
+test("every gate takes a new set: a set of the same kind from an earlier try does not stand for it", () => {
+    const dir = join(tempFolder(), `backups-${Math.random().toString(36).slice(2)}`);
+    // Upgraded to 2.42.0 weeks ago, rolled back, and now tried again: the old set is no backup of today's data.
+    const weeksOld = setName(new Date("2026-11-01T02:00:00Z"), "before-n8n-2.42.0");
+    mkdirSync(join(dir, weeksOld), { recursive: true });
+    writeFileSync(join(dir, "n8n-version"), "2.41.1\n");
+    const result = takeSet(dir, "before-n8n-2.42.0", { DATA_VERSION_FROM_VOLUME: "1" });
+    assert.equal(result.status, 0, result.stderr);
+    const taken = result.stdout.trim();
+    assert.match(taken, /^\d{8}T\d{6}Z-before-n8n-2\.42\.0$/);
+    assert.notEqual(taken, weeksOld);
+    assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith("-before-n8n-2.42.0")).sort(), [weeksOld, taken].sort());
+    const manifest = JSON.parse(readFileSync(join(dir, taken, "manifest.json"), "utf8"));
+    // The data is still 2.41.1's: the set before an upgrade records the version it was taken from.
+    assert.equal(manifest.n8nVersion, "2.41.1");
+    assert.equal(manifest.kind, "before-n8n-2.42.0");
+});
+
+test("a set records the deployed n8n version, and null before an upgrade when no sidecar has recorded one", () => {
+    const dir = join(tempFolder(), `backups-${Math.random().toString(36).slice(2)}`);
+    const scheduled = takeSet(dir, "before-restore", { N8N_VERSION: "2.41.1" });
+    assert.equal(scheduled.status, 0, scheduled.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, scheduled.stdout.trim(), "manifest.json"), "utf8")).n8nVersion, "2.41.1");
+    const unknown = takeSet(dir, "before-n8n-2.42.0", { DATA_VERSION_FROM_VOLUME: "1" });
+    assert.equal(unknown.status, 0, unknown.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, unknown.stdout.trim(), "manifest.json"), "utf8")).n8nVersion, null);
+});
+
+test("a failed set exits non-zero at once and leaves no set, no success mark and nothing half-written", () => {
+    const dir = join(tempFolder(), `backups-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(dir, { recursive: true });
+    const result = takeSet(dir, "before-n8n-2.42.0", { DATA_VERSION_FROM_VOLUME: "1" }, false);
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /could not connect/);
+    assert.equal(result.stdout, "");
+    assert.deepEqual(readdirSync(dir).filter((name) => !name.startsWith(".incomplete-")), []);
+    assert.ok(!existsSync(join(dir, "last-success")));
 });

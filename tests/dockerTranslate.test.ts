@@ -118,8 +118,8 @@ describe("translating the program's registrations into Docker Engine API request
         for (const container of containers()) {
             const { lifecycle } = plan(container);
             const active = labelOf(container, LABELS.status) === "active";
-            // One-shots (backups) run whatever the status, awaited to their end rather than to health.
-            assert.equal(lifecycle.start, active || container.inputs.attach === true, container.name);
+            // The final backup of an archived tenant runs, awaited to its end rather than to health.
+            assert.equal(lifecycle.start, active || labelOf(container, LABELS.status) === "archived", container.name);
             assert.equal(lifecycle.waitTimeoutMs, container.inputs.wait ? container.inputs.waitTimeout * 1000 : undefined, container.name);
             assert.equal(lifecycle.destroyGraceSeconds, container.inputs.destroyGraceSeconds, container.name);
         }

@@ -111,7 +111,7 @@ describe("suspension and resumption are carried out by the provider", () => {
         ]);
     });
 
-    // One-shots run whatever the status (they only take a backup or prepare a database).
+    // The services; the one-shot backup before an upgrade is awaited to its end, not to health.
     const acmeContainers = (run: FleetRun) => run.ofType(TYPES.container).filter((c) => c.name.startsWith("acme-") && !c.inputs.attach);
 
     test("suspending replaces every running container by one that is created stopped, never restarts, and is not awaited", () => {
@@ -123,7 +123,7 @@ describe("suspension and resumption are carried out by the provider", () => {
             assert.equal(c.inputs.restart, "no");
             assert.equal(c.inputs.wait, false);
         }
-        assert.equal(acmeContainers(suspended).length, 7);
+        assert.equal(acmeContainers(suspended).length, 6);
     });
 
     test("resuming replaces the stopped containers by running ones, each service awaited healthy", () => {
@@ -165,11 +165,10 @@ describe("archiving and leaving", () => {
         );
         for (const [name, change] of acme) if (!["create", "delete"].includes(change)) assert.equal(change, "none", name);
         const final = archived.named("acme-backup-final");
-        // A gate, not a one-shot: the provider only records a one-shot's exit code, so a failed final
-        // backup would not stop the update before PostgreSQL is removed; a gate that never turns healthy does.
+        // A one-shot awaited to its end; the program checks its exit status (below).
         assert.deepEqual(
             [final.inputs.start, final.inputs.mustRun, final.inputs.wait, final.inputs.attach, final.inputs.restart, final.inputs.command.slice(1)],
-            [true, true, true, undefined, "unless-stopped", ["gate", "final"]],
+            [true, false, false, true, "no", ["once", "final"]],
         );
         // Pulumi deletes what left the program after creating what is new: PostgreSQL still answers on the backend network.
         assert.deepEqual(final.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["acme-backend"]);
@@ -181,6 +180,33 @@ describe("archiving and leaving", () => {
         assert.equal(stateful.length, 9);
         for (const r of stateful) assert.deepEqual([r.protect, r.retainOnDelete], [false, true], r.name);
         for (const r of active.resources.filter((r) => r.name.startsWith("acme-") && r.type === TYPES.volume)) assert.deepEqual([r.protect, r.retainOnDelete], [true, false], r.name);
+    });
+});
+
+describe("a one-shot that fails stops the update", () => {
+    // The provider records a one-shot's exit status and goes on; the program must stop on it.
+    test("a failed backup before an upgrade stops `pulumi up` before any n8n container of the tenant is replaced, and says why and what to do", async () => {
+        const outcome = await runFleetInChild({ tenants: fleetOf({ ...ACME, n8nVersion: "2.40.0" }, GLOBEX), exitCodes: { "acme-backup-before-n8n-2.40.0": 1 } });
+        assert.equal(outcome.ok, false);
+        if (outcome.ok) return;
+        assert.equal(outcome.isRunError, true);
+        assert.match(outcome.error, /acme-backup-before-n8n-2\.40\.0 exited with status 1: the backup before n8n 2\.40\.0 failed, so nothing of tenant "acme" was upgraded/);
+        assert.match(outcome.error, /`docker logs acme-backup-before-n8n-2\.40\.0` on unix:\/\/\/var\/run\/docker\.sock|`docker logs acme-backup-before-n8n-2\.40\.0` on ssh:\/\/deploy@eu-1\.example\.com/);
+        assert.match(outcome.error, /npm run pulumi -- up --replace 'urn:pulumi:test::n8n-fleet::n8n-fleet:index:ClientInstance\$docker:index\/container:Container::acme-backup-before-n8n-2\.40\.0'/);
+        const registered = outcome.resources.map((r) => r.name);
+        for (const name of ["acme-n8n", "acme-n8n-worker-1", "acme-n8n-worker-1-runner", "acme-backup"]) assert.ok(!registered.includes(name), `${name} was registered after the failed backup`);
+    });
+
+    test("a backup before an upgrade that exits 0 lets the upgrade go on", async () => {
+        const outcome = await runFleetInChild({ tenants: fleetOf({ ...ACME, n8nVersion: "2.40.0" }), exitCodes: { "acme-backup-before-n8n-2.40.0": 0 } });
+        assert.equal(outcome.ok, true, outcome.ok ? "" : outcome.error);
+    });
+
+    test("a failed final backup stops the archiving before anything of the tenant is removed", async () => {
+        const outcome = await runFleetInChild({ tenants: fleetOf({ ...ACME, status: "archived" }), exitCodes: { "acme-backup-final": 2 } });
+        assert.equal(outcome.ok, false);
+        if (outcome.ok) return;
+        assert.match(outcome.error, /acme-backup-final exited with status 2: the final backup of tenant "acme" failed, so none of its containers was removed/);
     });
 });
 

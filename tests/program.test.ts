@@ -206,7 +206,11 @@ describe("wiring", () => {
             const [main] = container(id, "main");
             const preUpgrade = run.named(`${id}-backup-before-n8n-2.41.1`);
             for (const awaited of [postgres, redis, main]) assert.equal(awaited.inputs.wait, true, `${awaited.name} is not awaited healthy`);
-            assert.deepEqual([preUpgrade.inputs.wait, preUpgrade.inputs.command.slice(1)], [true, ["gate", "before-n8n-2.41.1"]], "the backup before this version is awaited, healthy once its set exists");
+            assert.deepEqual(
+                [preUpgrade.inputs.attach, preUpgrade.inputs.restart, preUpgrade.inputs.command.slice(1)],
+                [true, "no", ["once", "before-n8n-2.41.1"]],
+                "the backup before this version is a one-shot awaited to its end",
+            );
             assert.deepEqual(containerDeps(preUpgrade), [urnOf(postgres)]);
             assert.deepEqual(containerDeps(main).sort(), [urnOf(postgres), urnOf(preUpgrade), urnOf(redis)].sort());
             const workers = container(id, "worker");

@@ -4,14 +4,21 @@
 # (pg_dump, custom format), the n8n data folder's files that matter, and a manifest.
 #
 #   n8n-fleet-backup loop          one set now, then one per BACKUP_PERIOD_SECONDS, pruning by retention
-#   n8n-fleet-backup once <kind>   one set of that kind (pre-upgrade, final, manual), then exit
+#   n8n-fleet-backup once <kind>   one set of that kind (pre-upgrade, final, before a restore), then
+#                                  exit; prints the set's name. Every run takes a new set: the
+#                                  gates before an upgrade and at archiving are one-shot containers,
+#                                  so a new gate always takes a new set and a retried one never
+#                                  stands for a set weeks old
 #   n8n-fleet-backup prune         apply the retention to the scheduled sets, then exit
-#   n8n-fleet-backup gate <kind>   one set of that kind unless one exists, then stay up, healthy, so
-#                                  that what waits for it starts only once the set exists (and
-#                                  never if it failed)
 #
-# Visible failures: a non-zero exit (once), the `last-failure` file and log line (loop), and the
-# container's health check, which fails when `last-success` is older than two periods.
+# Visible failures: a non-zero exit (once: `pulumi up` stops on it), the `last-failure` file and
+# log line (loop), and the container's health check, which fails when `last-success` is older than
+# two periods.
+#
+# The manifest's n8nVersion is the version of n8n whose data the set holds: the deployed one
+# (N8N_VERSION), or, in the set taken before an upgrade (DATA_VERSION_FROM_VOLUME=1), the version
+# the scheduled sidecar last recorded in the volume (`n8n-version`), since the program declares the
+# version it upgrades to, not the one it replaces; null when no sidecar recorded one yet.
 set -euo pipefail
 
 # The container's mount points; a test points them elsewhere.
@@ -33,16 +40,27 @@ file_entry() {
     printf '{ "name": "%s", "bytes": %s, "sha256": "%s" }' "$(basename "$path")" "$(stat -c %s "$path")" "$(sha256sum "$path" | cut -d' ' -f1)"
 }
 
+# The version of n8n whose data is in the database now, as a JSON value.
+data_version_json() {
+    if [ "${DATA_VERSION_FROM_VOLUME:-0}" = 1 ]; then
+        if [ -s "$BACKUPS/n8n-version" ]; then printf '"%s"' "$(cat "$BACKUPS/n8n-version")"; else printf 'null'; fi
+    else
+        printf '"%s"' "${N8N_VERSION:?}"
+    fi
+}
+
 take_set() {
-    : "${N8N_VERSION:?}" "${KEY_FINGERPRINT:?}" "${PGPASSWORD_FILE:?}"
-    local kind=$1 stamp name work
+    : "${KEY_FINGERPRINT:?}" "${PGPASSWORD_FILE:?}"
+    local kind=$1 stamp name work version
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     name="$stamp-$kind"
     work="$BACKUPS/.incomplete-$name"
     rm -rf "$work" && mkdir -p "$work"
+    version=$(data_version_json)
     PGPASSWORD=$(cat "$PGPASSWORD_FILE")
     export PGPASSWORD
-    pg_dump --format=custom --no-owner --file="$work/database.dump"
+    # A lock another session holds fails the set instead of hanging what waits for it.
+    pg_dump --format=custom --no-owner --lock-wait-timeout=60s --file="$work/database.dump"
     local server_version
     server_version=$(psql -tAc 'show server_version')
     pack_n8n_files "$work/n8n-files.tar.gz"
@@ -52,7 +70,7 @@ take_set() {
   "tenant": "$TENANT",
   "kind": "$kind",
   "createdAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
-  "n8nVersion": "$N8N_VERSION",
+  "n8nVersion": $version,
   "postgresVersion": "$server_version",
   "database": "$PGDATABASE",
   "keyFingerprint": "$KEY_FINGERPRINT",
@@ -63,6 +81,7 @@ JSON
     date -u +%s >"$BACKUPS/last-success"
     rm -f "$BACKUPS/last-failure"
     log "backup set $name: $(du -sh "$BACKUPS/$name" | cut -f1)"
+    TAKEN_SET=$name
 }
 
 # Scheduled sets are kept while they are among the newest KEEP_HOURLY sets, the last of one of the
@@ -96,22 +115,15 @@ prune() {
 case "${1:-}" in
     once)
         take_set "${2:?usage: n8n-fleet-backup once <kind>}"
+        printf '%s\n' "$TAKEN_SET"
         ;;
     prune)
         prune
         ;;
-    gate)
-        # Once per kind: a restarted gate (a reboot, a resumed tenant) finds its set and takes no other.
-        kind=${2:?usage: n8n-fleet-backup gate <kind>}
-        taken=$(find "$BACKUPS" -mindepth 1 -maxdepth 1 -type d -name "[0-9]*T*Z-$kind" -printf '%f\n' -quit)
-        if [ -n "$taken" ]; then log "set $taken exists; none taken"; else take_set "$kind"; fi
-        touch "${GATE_DONE_FILE:-/tmp/n8n-fleet-backup-done}"
-        sleep infinity &
-        trap 'kill $! 2>/dev/null; exit 0' TERM INT
-        wait $!
-        ;;
     loop)
-        : "${BACKUP_PERIOD_SECONDS:?}"
+        : "${BACKUP_PERIOD_SECONDS:?}" "${N8N_VERSION:?}"
+        # What the next set before an upgrade records as the version of the data.
+        printf '%s\n' "$N8N_VERSION" >"$BACKUPS/n8n-version"
         trap 'kill $! 2>/dev/null; exit 0' TERM INT
         while true; do
             # A separate process: inside `if`, bash ignores `set -e` in the functions it calls.
@@ -124,7 +136,7 @@ case "${1:-}" in
         done
         ;;
     *)
-        echo "usage: n8n-fleet-backup loop | once <kind> | gate <kind> | prune" >&2
+        echo "usage: n8n-fleet-backup loop | once <kind> | prune" >&2
         exit 2
         ;;
 esac

@@ -42,8 +42,15 @@ export function keyFingerprint(encryptionKey: string): string {
 
 const PASSWORD_FILE = secretFile("backup-database-password", "0", (runtime) => runtime.databasePassword);
 
+/**
+ * The n8n version a set records for its data: the deployed one, or, before an upgrade, the one the
+ * scheduled sidecar recorded in the volume (the program declares the version it upgrades to, not
+ * the one it replaces).
+ */
+type DataVersion = { deployed: string } | "recorded-in-volume";
+
 /** What every backup container of the tenant shares: image, user, networks, volumes, environment. */
-function backupProcess(plan: TenantPlan, n8nVersion: string): Omit<ContainerSpec, "name" | "command" | "healthcheck" | "runsOnce" | "waitForHealthy" | "after"> {
+function backupProcess(plan: TenantPlan, dataVersion: DataVersion): Omit<ContainerSpec, "name" | "command" | "healthcheck" | "runsOnce" | "waitForHealthy" | "after"> {
     return {
         role: "backup",
         image: plan.images.postgres,
@@ -51,13 +58,15 @@ function backupProcess(plan: TenantPlan, n8nVersion: string): Omit<ContainerSpec
         // n8n's own role: it owns every table it dumps; the superuser is not needed.
         environment: (runtime: TenantRuntime) => ({
             TENANT: plan.id,
-            N8N_VERSION: n8nVersion,
+            ...(dataVersion === "recorded-in-volume" ? { DATA_VERSION_FROM_VOLUME: "1" } : { N8N_VERSION: dataVersion.deployed }),
             KEY_FINGERPRINT: keyFingerprint(runtime.encryptionKey),
             PGHOST: SERVICE_HOSTS.postgres,
             PGPORT: String(PORTS.postgres),
             PGUSER: plan.names.databaseUser,
             PGDATABASE: plan.names.database,
             PGPASSWORD_FILE: PASSWORD_FILE.path,
+            // A database that does not answer fails the set within seconds, not at the TCP time-out.
+            PGCONNECT_TIMEOUT: "10",
             BACKUP_PERIOD_SECONDS: String(plan.backup.periodSeconds),
             KEEP_HOURLY: String(plan.backup.schedule === "hourly" ? plan.backup.keep.hourly : 0),
             KEEP_DAILY: String(plan.backup.keep.daily),
@@ -88,32 +97,35 @@ export function backupHealthcheck(plan: TenantPlan): Healthcheck {
     );
 }
 
-/** The sidecar: a set at start, then one per period, pruned by the tenant's retention. */
+/**
+ * The sidecar: a set at start, then one per period, pruned by the tenant's retention. It records
+ * the deployed version in the volume for the next set before an upgrade, so it starts only after
+ * that set is taken.
+ */
 export function backupContainer(plan: TenantPlan): ContainerSpec {
     return {
-        ...backupProcess(plan, plan.n8nVersion),
+        ...backupProcess(plan, { deployed: plan.n8nVersion }),
         name: plan.names.backup,
         command: [BACKUP_SCRIPT.path, "loop"],
         healthcheck: backupHealthcheck(plan),
         waitForHealthy: false,
-        after: [plan.names.containers.postgres],
+        after: [plan.names.containers.postgres, plan.names.backupBefore(plan.n8nVersion)],
     };
 }
 
 /**
- * A container that takes one set of `kind` (unless the volume holds one already, so a restart takes
- * no other) and then stays up, healthy once the set exists: `pulumi up` waits for that health
- * before it goes on, and stops there if the backup failed, whatever the provider would make of a
- * one-shot's exit code (it records it and goes on).
+ * A one-shot that takes one set of `kind` and exits. `pulumi up` waits for its end, and stops on a
+ * non-zero exit before anything that comes after it is created (components/clientInstance.ts). A
+ * new gate container is a new set, whatever the volume already holds; it never restarts.
  */
-function backupGate(plan: TenantPlan, name: string, kind: string, n8nVersion: string): ContainerSpec {
+function backupGate(plan: TenantPlan, name: string, kind: string, dataVersion: DataVersion, failureMeans: string): ContainerSpec {
     return {
-        ...backupProcess(plan, n8nVersion),
+        ...backupProcess(plan, dataVersion),
         name,
-        command: [BACKUP_SCRIPT.path, "gate", kind],
-        healthcheck: shellHealthcheckWith("test -f /tmp/n8n-fleet-backup-done", { intervalSeconds: 5, timeoutSeconds: 5, startPeriodSeconds: 3600, retries: 3 }),
-        waitForHealthy: true,
-        waitTimeoutSeconds: 3600,
+        command: [BACKUP_SCRIPT.path, "once", kind],
+        runsOnce: true,
+        failureMeans,
+        waitForHealthy: false,
         after: [],
     };
 }
@@ -125,20 +137,29 @@ function backupGate(plan: TenantPlan, name: string, kind: string, n8nVersion: st
  */
 export function preUpgradeBackupContainer(plan: TenantPlan): ContainerSpec {
     return {
-        ...backupGate(plan, plan.names.backupBefore(plan.n8nVersion), `before-n8n-${plan.n8nVersion}`, `before ${plan.n8nVersion}`),
+        ...backupGate(
+            plan,
+            plan.names.backupBefore(plan.n8nVersion),
+            `before-n8n-${plan.n8nVersion}`,
+            "recorded-in-volume",
+            `the backup before n8n ${plan.n8nVersion} failed, so nothing of tenant "${plan.id}" was upgraded`,
+        ),
         after: [plan.names.containers.postgres],
     };
 }
 
 /**
- * The set taken when the tenant is archived. Pulumi deletes what left the program only after it
- * has created what is new, so this runs while the tenant's PostgreSQL still does; it finds it by
- * its alias on the backend network, which an archived tenant keeps. It stays up, idle, after the
- * rest is gone: a failed final backup stops the update before PostgreSQL is removed. (A suspended
- * tenant's PostgreSQL is stopped: `npm run plan` blocks archiving it before it is resumed.)
+ * The set taken when the tenant is archived. Pulumi deletes what left the program only after the
+ * program has run to its end, so this runs while the tenant's PostgreSQL still does; it finds it
+ * by its alias on the backend network, which an archived tenant keeps. A failed final backup
+ * stops the update before PostgreSQL is removed. (A suspended tenant's PostgreSQL is stopped:
+ * `npm run plan` blocks archiving it before it is resumed.)
  */
 export function finalBackupContainer(plan: TenantPlan): ContainerSpec {
-    return { ...backupGate(plan, plan.names.finalBackup, "final", plan.n8nVersion), alwaysRuns: true };
+    return {
+        ...backupGate(plan, plan.names.finalBackup, "final", { deployed: plan.n8nVersion }, `the final backup of tenant "${plan.id}" failed, so none of its containers was removed`),
+        alwaysRuns: true,
+    };
 }
 
 /** What a restore needs to know of a set before it changes anything. */

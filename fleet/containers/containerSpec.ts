@@ -143,8 +143,10 @@ export interface ContainerSpec {
     ports: { internal: number; external: number; ip: string }[];
     /** Absent for a container that runs once and exits. */
     healthcheck?: Healthcheck;
-    /** Runs once to completion before what comes after is created, and never restarts; runs even while the tenant is suspended. */
+    /** Runs once to completion before what comes after is created, and never restarts. */
     runsOnce?: boolean;
+    /** For a one-shot: what its non-zero exit means, said when `pulumi up` stops on it. */
+    failureMeans?: string;
     /** Runs whatever the tenant's status: the gate that holds an archived tenant's final backup. */
     alwaysRuns?: boolean;
     /** Drop every Linux capability; only images whose entrypoint must change users as root keep them. */

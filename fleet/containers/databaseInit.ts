@@ -1,19 +1,44 @@
 /**
- * The one-shot container that creates the n8n database and role on a tenant's RDS instance.
+ * The container that creates the n8n database and role on a tenant's RDS instance, and stays up,
+ * healthy once they exist.
  */
 import type { TenantPlan } from "../tenants/plan";
 import { RDS_PORT, RdsPlan, rdsCaBundle } from "../tenants/database";
-import type { ContainerSpec } from "./containerSpec";
+import { ContainerSpec, shellHealthcheckWith } from "./containerSpec";
 import { POSTGRES_INIT_SCRIPT, POSTGRES_SECRET_ENV, POSTGRES_SECRET_FILES, POSTGRES_STOP_GRACE_SECONDS } from "./postgres";
 
-/** The script the postgres image runs on first start, run here by hand once on RDS. */
+/** The script the postgres image runs on first start, run here by hand on RDS. */
 const INIT_SCRIPT_PATH = "/usr/local/bin/n8n-fleet-database-init.sh";
+const READY_FILE = "/tmp/n8n-fleet-database-ready";
 
 /**
- * The one-shot container that creates the tenant's database and n8n's least-privilege role on its
- * RDS instance, with the same script as the container case and RDS's master user, over TLS
- * verified against the bundle. It runs on the tenant's Docker host, the only machine the
- * instance's security group admits, on the egress network (the backend one has no route out).
+ * Runs the init script until it succeeds, every 15 s, then holds the container's health. A failure
+ * (the security group, the master password, TLS) is in the container's log with its cause; fixed,
+ * the next try succeeds by itself, and the next `pulumi up` carries on: no replacement needed.
+ */
+const RETRY_SCRIPT = {
+    path: "/usr/local/bin/n8n-fleet-database-init-until-done",
+    mode: "0755",
+    content: [
+        "#!/bin/bash",
+        `until ${INIT_SCRIPT_PATH}; do`,
+        '    echo "n8n-fleet: preparing the n8n database on RDS failed (above); trying again in 15 s" >&2',
+        "    sleep 15",
+        "done",
+        `touch ${READY_FILE}`,
+        'echo "n8n-fleet: the n8n database and role are ready" >&2',
+        "trap 'exit 0' TERM INT",
+        "sleep infinity & wait $!",
+        "",
+    ].join("\n"),
+};
+
+/**
+ * The container that creates the tenant's database and n8n's least-privilege role on its RDS
+ * instance, with the same script as the container case and RDS's master user, over TLS verified
+ * against the bundle. It runs on the tenant's Docker host, the only machine the instance's security
+ * group admits, on the egress network (the backend one has no route out). `pulumi up` waits for its
+ * health: a failure stops the update at this container after its wait, not later at the main's.
  */
 export function databaseInitContainer(plan: TenantPlan & { database: RdsPlan }): ContainerSpec {
     const ca = rdsCaBundle();
@@ -22,7 +47,7 @@ export function databaseInitContainer(plan: TenantPlan & { database: RdsPlan }):
         role: "database-init",
         image: plan.images.postgres,
         limits: plan.sizing.postgres,
-        command: [INIT_SCRIPT_PATH],
+        command: [RETRY_SCRIPT.path],
         environment: (runtime) => ({
             PGHOST: runtime.databaseHost,
             PGPORT: String(RDS_PORT),
@@ -38,13 +63,13 @@ export function databaseInitContainer(plan: TenantPlan & { database: RdsPlan }):
         user: "postgres",
         networks: [{ network: "egress", aliases: [] }],
         volumes: [],
-        files: [{ path: INIT_SCRIPT_PATH, content: POSTGRES_INIT_SCRIPT.content, mode: POSTGRES_INIT_SCRIPT.mode }, ca],
+        files: [{ path: INIT_SCRIPT_PATH, content: POSTGRES_INIT_SCRIPT.content, mode: POSTGRES_INIT_SCRIPT.mode }, RETRY_SCRIPT, ca],
         secretFiles: Object.values(POSTGRES_SECRET_FILES),
         ports: [],
-        runsOnce: true,
+        healthcheck: shellHealthcheckWith(`test -f ${READY_FILE}`, { intervalSeconds: 5, timeoutSeconds: 5, startPeriodSeconds: 300, retries: 3 }),
         dropCapabilities: true,
         stopGraceSeconds: POSTGRES_STOP_GRACE_SECONDS,
-        waitForHealthy: false,
+        waitForHealthy: true,
         after: [],
     };
 }

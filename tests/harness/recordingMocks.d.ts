@@ -24,6 +24,6 @@ export interface Recording {
     stackOutputs: { raw: Record<string, unknown> | undefined };
 }
 
-export function installRecordingMocks(options?: { project?: string; stack?: string; preview?: boolean }): Recording;
+export function installRecordingMocks(options?: { project?: string; stack?: string; preview?: boolean; exitCodes?: Record<string, number> }): Recording;
 export function isSecretValue(value: unknown): boolean;
 export function reveal<T>(value: T): T;

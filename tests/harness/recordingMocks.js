@@ -23,9 +23,14 @@ function reveal(value) {
     return value;
 }
 
-/** Provider-computed outputs the program reads; everything else echoes the inputs. */
-function mockState(args) {
+/**
+ * Provider-computed outputs the program reads; everything else echoes the inputs. `exitCodes`: the
+ * exit status the provider records for a one-shot container (`attach`), by container name.
+ */
+function mockState(args, exitCodes) {
     switch (args.type) {
+        case "docker:index/container:Container":
+            return args.inputs.attach && exitCodes[args.inputs.name] !== undefined ? { ...args.inputs, exitCode: exitCodes[args.inputs.name] } : args.inputs;
         case "random:index/randomPassword:RandomPassword":
             // Stable per resource, as a real password is once it is in the state: two runs compare like two updates.
             return { ...args.inputs, result: crypto.createHash("sha512").update(`password:${args.name}`).digest("base64url").slice(0, args.inputs.length) };
@@ -44,12 +49,12 @@ function mockState(args) {
  * Installs the mocks and returns the live list of registrations and the root stack's outputs.
  * Call before the program is loaded.
  */
-function installRecordingMocks({ project = "n8n-fleet", stack = "dev", preview = false } = {}) {
+function installRecordingMocks({ project = "n8n-fleet", stack = "dev", preview = false, exitCodes = {} } = {}) {
     const resources = [];
     const stackOutputs = { raw: undefined };
     pulumi.runtime.setMocks(
         {
-            newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args) }),
+            newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args, exitCodes) }),
             call: (args) => {
                 throw new Error(`unmocked call ${args.token}`);
             },

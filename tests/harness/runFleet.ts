@@ -37,6 +37,8 @@ export interface FleetRunOptions {
     stack?: string;
     /** Receives the live list of registrations before the program starts. */
     onRecording?: (resources: Registration[]) => void;
+    /** The exit status the provider records for a one-shot container, by container name (none: it records none). */
+    exitCodes?: Record<string, number>;
 }
 
 /** Writes a tenants file to this process's temporary folder and returns its path. */
@@ -78,7 +80,7 @@ function withLookups(record: RunRecord): FleetRun {
  * done. The SDK's runtime is process-wide: call it once per process (see {@link runFleetInChild}).
  */
 export async function runFleet(options: FleetRunOptions): Promise<FleetRun> {
-    const recording = installRecordingMocks({ stack: options.stack ?? "test" });
+    const recording = installRecordingMocks({ stack: options.stack ?? "test", exitCodes: options.exitCodes });
     options.onRecording?.(recording.resources);
     pulumi.runtime.setAllConfig(stackConfig({ defaultTarget: "eu-1", ...options }));
     const exported = await pulumi.runtime.runInPulumiStack(async () => require(join(PROJECT_ROOT, "index.ts")));
