@@ -56,3 +56,29 @@ export async function waitHealthy(docker: Docker, name: string, timeoutMs: numbe
         await new Promise((r) => setTimeout(r, 2_000));
     }
 }
+
+/** Runs `command` in running container `name` as its own user; what it printed, or throws with it when it fails. */
+export async function execOutput(docker: Docker, name: string, command: string[]): Promise<string> {
+    const exec = await docker.getContainer(name).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on("data", (chunk: Buffer) => chunks.push(chunk));
+    docker.modem.demuxStream(stream, out, out);
+    await new Promise<void>((done, failed) => {
+        stream.on("end", () => done());
+        stream.on("close", () => done());
+        stream.on("error", failed);
+    });
+    // Docker marks the exec finished a moment after its output ends.
+    for (let tries = 0; ; tries++) {
+        const info = await exec.inspect();
+        if (!info.Running && info.ExitCode !== null) {
+            const text = Buffer.concat(chunks).toString("utf8");
+            if (info.ExitCode !== 0) throw new Error(`\`${command.join(" ")}\` in ${name} exited ${info.ExitCode}: ${text.trim()}`);
+            return text;
+        }
+        if (tries > 100) throw new Error(`\`${command.join(" ")}\` in ${name} did not finish`);
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}

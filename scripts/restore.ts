@@ -3,9 +3,12 @@
  * restores one backup set into a tenant's own containers, on its Docker host or, after the tenant
  * has been moved and deployed there, on another target.
  *
- * Before anything changes, the set's manifest must name the tenant and the key in hand must be the
- * one the set was taken with (its fingerprint). Then the tenant's n8n containers stop, a one-off
- * container of its backup image restores database and files, and they start again, the main first.
+ * Before anything changes, the set's manifest must name the tenant, the key in hand must be the
+ * one the set was taken with (its fingerprint), and its data must be from an n8n no newer than the
+ * deployed one. Then the tenant's n8n containers stop, a set of the data as it is is taken (the
+ * restore's undo), a one-off container of its backup image restores database and files, the
+ * tenant's Redis is emptied of the queue and cache of a later moment, and n8n starts again, the
+ * main first.
  * The set is a folder of the tenant's backup volume (`docker exec <tenant>-backup ls /backups`), or
  * a folder on this machine (a set copied off another host), which is copied into the volume first.
  */
@@ -16,18 +19,21 @@ import { tenantContainers } from "../fleet/containers/tenantContainers";
 import { loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stacks/stackFleet";
 import { formatProblems } from "../fleet/forms/problems";
 import type { TenantPlan } from "../fleet/tenants/plan";
+import { REDIS_SECRET_FILES } from "../fleet/containers/redis";
+import type Docker from "dockerode";
 import { fail, parseCommandLine } from "./cli";
-import { dockerFor, output, waitHealthy } from "./dockerApi";
-import { packSet, runRestoreScript } from "./restoreSet";
+import { dockerFor, execOutput, output, waitHealthy } from "./dockerApi";
+import { packSet, runRestoreScript, takeSetBeforeRestore } from "./restoreSet";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 /** The containers a restore stops while it replaces their data. */
 const N8N_ROLES = new Set(["main", "worker", "runner"]);
 const USAGE = [
-    "usage: npm run restore -- <tenant> --from <set> [--stack <stack>] [--target <target>] [--key-file <file>] [--docker-host <url>] [--dir <folder>]",
+    "usage: npm run restore -- <tenant> --from <set> [--stack <stack>] [--target <target>] [--key-file <file>] [--docker-host <url>] [--dir <folder>] [--any-version]",
     "  <set>: a folder of the tenant's backup volume (such as 20261126T020000Z-scheduled), or a set folder on this machine",
     "  the key: --key-file, or N8N_FLEET_ENCRYPTION_KEY; from `npm run pulumi -- stack output encryptionKeys --show-secrets` or the escrow",
     "  --dir: the folder of the Pulumi.<stack>.yaml files (default: the project)",
+    "  --any-version: restore a set that records no n8n version (you know its data is not from a newer n8n)",
 ].join("\n");
 
 function loadTenant(dir: string, stack: string, tenantId: string, targetName: string | undefined): TenantPlan {
@@ -49,7 +55,7 @@ function loadTenant(dir: string, stack: string, tenantId: string, targetName: st
 
 async function main(): Promise<void> {
     const { values, positionals } = parseCommandLine(
-        { allowPositionals: true, options: { from: { type: "string" }, stack: { type: "string", default: "dev" }, target: { type: "string" }, "key-file": { type: "string" }, "docker-host": { type: "string" }, dir: { type: "string" } } },
+        { allowPositionals: true, options: { from: { type: "string" }, stack: { type: "string", default: "dev" }, target: { type: "string" }, "key-file": { type: "string" }, "docker-host": { type: "string" }, dir: { type: "string" }, "any-version": { type: "boolean", default: false } } },
         USAGE,
     );
     const [tenantId, ...extra] = positionals;
@@ -88,7 +94,7 @@ async function main(): Promise<void> {
     const manifest = await inVolume(["cat", `${BACKUPS_DIR}/${setName}/manifest.json`]).catch(() =>
         fail(`there is no set ${setName} in ${names.volumes.backups}. Sets: docker exec ${names.backup} ls ${BACKUPS_DIR}`),
     );
-    const refusal = restoreRefusal(manifest, plan.id, key);
+    const refusal = restoreRefusal(manifest, { tenantId: plan.id, encryptionKey: key, deployedN8nVersion: plan.n8nVersion, anyVersion: values["any-version"] });
     if (refusal) await refuse(refusal);
     const verified = await runScript(true);
     if (verified !== 0) await refuse(`the set's checks above failed (exit ${verified})`);
@@ -106,21 +112,40 @@ async function main(): Promise<void> {
             });
     }
 
+    // Undoable: the data as it is now, taken after n8n stopped and before anything is dropped.
+    let undo: string;
+    try {
+        undo = await takeSetBeforeRestore(docker, { plan, sidecar: names.backup, image, env: sidecarInfo.Config.Env });
+    } catch (error) {
+        await startAgain(docker, n8nContainers);
+        return fail(`${(error as Error).message}; nothing was restored and ${plan.id}'s n8n is running again.`);
+    }
+    process.stderr.write(`took ${undo} of the data as it was; to undo this restore: npm run restore -- ${plan.id} --from ${undo} --stack ${values.stack}\n`);
+
     const status = await runScript(false);
     if (status !== 0) {
         if (status === 3) {
-            process.stderr.write(`starting ${n8nContainers.join(", ")} again\n`);
-            for (const name of n8nContainers) await docker.getContainer(name).start().catch(() => undefined);
+            await startAgain(docker, n8nContainers);
             fail(`the restore refused ${setName} (above); nothing was changed.`, 3);
         }
-        fail(`the restore failed (exit ${status}); ${plan.id}'s n8n containers are stopped. Fix the cause above and run the restore again.`);
+        fail(`the restore failed (exit ${status}); ${plan.id}'s n8n containers are stopped. Fix the cause above and run the restore again, or go back to ${undo}.`);
     }
+
+    // Queued jobs and n8n's cache are of a later moment than the restored database: a worker would
+    // pick up jobs for execution ids the database hands out again. The tenant's own Redis only.
+    process.stderr.write(`emptying ${names.containers.redis}\n`);
+    await execOutput(docker, names.containers.redis, ["sh", "-c", `REDISCLI_AUTH="$(cat ${REDIS_SECRET_FILES.password.path})" redis-cli FLUSHALL`]);
 
     process.stderr.write(`starting ${n8nContainers.join(", ")}\n`);
     await docker.getContainer(names.containers.main).start();
     await waitHealthy(docker, names.containers.main, 300_000);
     for (const name of n8nContainers.slice(1)) await docker.getContainer(name).start();
-    process.stdout.write(`restored ${setName} into ${plan.id} on ${plan.target.name}\n`);
+    process.stdout.write(`restored ${setName} into ${plan.id} on ${plan.target.name}; the data before it is set ${undo}\n`);
+}
+
+async function startAgain(docker: Docker, containers: string[]): Promise<void> {
+    process.stderr.write(`starting ${containers.join(", ")} again\n`);
+    for (const name of containers) await docker.getContainer(name).start().catch(() => undefined);
 }
 
 main().catch((error: unknown) => fail(`restore failed: ${(error as Error).message}`));

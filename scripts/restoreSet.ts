@@ -1,14 +1,15 @@
 /**
- * What a restore does with a backup set: copies a set folder of this machine into the tenant's
- * backup volume, and runs fleet/containers/restore.sh on a set there, to check it or to restore it.
+ * What a restore does with backup sets: copies a set folder of this machine into the tenant's
+ * backup volume, takes a set of the data it is about to replace, and runs
+ * fleet/containers/restore.sh on a set there, to check it or to restore it.
  */
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import Docker from "dockerode";
 import { pack } from "tar-stream";
-import { BACKUPS_DIR, N8N_FILES_DIR, RESTORE_SCRIPT, SET_FILES } from "../fleet/containers/backup";
+import { BACKUPS_DIR, BACKUP_SCRIPT, N8N_FILES_DIR, RESTORE_SCRIPT, SET_FILES } from "../fleet/containers/backup";
 import { SECRETS_DIR } from "../fleet/containers/containerSpec";
 import type { TenantPlan } from "../fleet/tenants/plan";
 import { fail } from "./cli";
@@ -43,24 +44,62 @@ export interface RestoreRun {
 /** Runs fleet/containers/restore.sh in a container of the sidecar's image, environment and secrets; its exit status. */
 export async function runRestoreScript(docker: Docker, run: RestoreRun): Promise<number> {
     const names = run.plan.names;
-    const options: Docker.ContainerCreateOptions = {
+    return runLikeSidecar(docker, run, process.stderr, {
         name: `${run.plan.id}-restore${run.verifyOnly ? "-check" : ""}`,
-        Image: run.image,
-        User: "0:0",
-        Env: run.env,
         Cmd: [RESTORE_SCRIPT.path, ...(run.verifyOnly ? ["--verify"] : []), `${BACKUPS_DIR}/${run.set}`],
         HostConfig: {
             // The n8n volume is writable for the restore itself only.
             Binds: [`${names.volumes.backups}:${BACKUPS_DIR}:ro`, `${names.volumes.n8n}:${N8N_FILES_DIR}${run.verifyOnly ? ":ro" : ""}`],
             NetworkMode: run.verifyOnly ? "none" : names.networks.backend,
-            CapDrop: ["ALL"],
             CapAdd: run.verifyOnly ? ["CAP_DAC_READ_SEARCH"] : ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"],
-            SecurityOpt: ["no-new-privileges:true"],
         },
+    });
+}
+
+/**
+ * Takes a set of the tenant's data as it is now (`before-restore`), with the sidecar's own script,
+ * so that a restore can be undone; its name. Run while n8n is stopped, before anything is dropped.
+ */
+export async function takeSetBeforeRestore(docker: Docker, run: Omit<RestoreRun, "set" | "verifyOnly">): Promise<string> {
+    const names = run.plan.names;
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const status = await runLikeSidecar(docker, run, out, {
+        name: `${run.plan.id}-backup-before-restore`,
+        Cmd: [BACKUP_SCRIPT.path, "once", "before-restore"],
+        HostConfig: {
+            Binds: [`${names.volumes.backups}:${BACKUPS_DIR}`, `${names.volumes.n8n}:${N8N_FILES_DIR}:ro`],
+            NetworkMode: names.networks.backend,
+            CapAdd: ["CAP_DAC_READ_SEARCH"],
+        },
+    });
+    const name = Buffer.concat(chunks).toString("utf8").trim();
+    if (status !== 0 || name === "") throw new Error(`the set before the restore failed (exit ${status}, output above)`);
+    return name;
+}
+
+/**
+ * A throwaway container of the sidecar's image, user, environment, secret files and scripts, with
+ * every capability dropped but those `options` adds; its exit status.
+ */
+async function runLikeSidecar(
+    docker: Docker,
+    run: Pick<RestoreRun, "image" | "env" | "sidecar">,
+    stdout: NodeJS.WritableStream,
+    options: { name: string; Cmd: string[]; HostConfig: { Binds: string[]; NetworkMode: string; CapAdd: string[] } },
+): Promise<number> {
+    const create: Docker.ContainerCreateOptions = {
+        name: options.name,
+        Image: run.image,
+        User: "0:0",
+        Env: run.env,
+        Cmd: options.Cmd,
+        HostConfig: { ...options.HostConfig, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] },
     };
-    // The sidecar's secret files and the restore script it carries, where they are in the sidecar.
+    // The sidecar's secret files and the scripts it carries, where they are in the sidecar.
     const sidecar = docker.getContainer(run.sidecar);
-    return runToEnd(docker, options, process.stderr, async (container) => {
-        for (const path of [SECRETS_DIR, RESTORE_SCRIPT.path]) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
+    return runToEnd(docker, create, stdout, async (container) => {
+        for (const path of [SECRETS_DIR, RESTORE_SCRIPT.path, BACKUP_SCRIPT.path]) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
     });
 }

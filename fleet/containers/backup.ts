@@ -172,21 +172,60 @@ export interface SetManifest {
     keyFingerprint: string;
 }
 
+/** `2.41.1` -> [2, 41, 1]; undefined for anything else. */
+function versionParts(version: string): number[] | undefined {
+    return /^\d+\.\d+\.\d+$/.test(version) ? version.split(".").map(Number) : undefined;
+}
+
+function compareVersions(a: number[], b: number[]): number {
+    for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return 0;
+}
+
+/** What a restore is checked against. */
+export interface RestoreTarget {
+    tenantId: string;
+    /** The key in hand, compared with the set's fingerprint. */
+    encryptionKey: string;
+    /** The n8n version deployed for the tenant now. */
+    deployedN8nVersion: string;
+    /** The operator knows a set that records no version is not newer (`--any-version`). */
+    anyVersion?: boolean;
+}
+
 /**
- * Why a set must not be restored into `tenantId` with the key in hand, or undefined when it may.
- * A set taken under another key would leave every credential unreadable, and n8n cannot re-encrypt them.
+ * Why a set must not be restored into the tenant with the key in hand, or undefined when it may.
+ * A set taken under another key would leave every credential unreadable, and n8n cannot re-encrypt
+ * them; a set from a newer n8n holds a schema the deployed one does not know (n8n migrates up,
+ * never down).
  */
-export function restoreRefusal(manifestText: string, tenantId: string, encryptionKey: string): string | undefined {
+export function restoreRefusal(manifestText: string, target: RestoreTarget): string | undefined {
     let manifest: SetManifest;
     try {
         manifest = JSON.parse(manifestText) as SetManifest;
     } catch {
         return "its manifest.json is not JSON: not a backup set of n8n-fleet";
     }
-    if (manifest.tenant !== tenantId) return `it is a set of tenant "${manifest.tenant}", not of "${tenantId}"`;
-    const inHand = keyFingerprint(encryptionKey);
+    if (manifest.tenant !== target.tenantId) return `it is a set of tenant "${manifest.tenant}", not of "${target.tenantId}"`;
+    const inHand = keyFingerprint(target.encryptionKey);
     if (manifest.keyFingerprint !== inHand) {
         return `the encryption key in hand (${inHand}) is not the one this set was taken with (${manifest.keyFingerprint}): restored with it, no credential could be decrypted. Use the tenant's own key from the escrow (encryptionKeys)`;
     }
-    return undefined;
+    return versionRefusal(manifest.n8nVersion, target);
+}
+
+function versionRefusal(recorded: string | null | undefined, target: RestoreTarget): string | undefined {
+    const deployed = versionParts(target.deployedN8nVersion);
+    const fix = (version: string) => `Fix: deploy n8n ${version} or later for this tenant first ("n8nVersion" in tenants.json, then pulumi up), then restore`;
+    const exact = recorded ? versionParts(recorded) : undefined;
+    if (exact && deployed) {
+        if (compareVersions(exact, deployed) <= 0) return undefined;
+        return `the set holds the data of n8n ${recorded}, newer than the deployed ${target.deployedN8nVersion}: n8n migrates a database up, never down. ${fix(recorded as string)}`;
+    }
+    // Sets of earlier n8n-fleet versions taken before an upgrade record "before X": their data is older than X.
+    const before = recorded ? /^before (\d+\.\d+\.\d+)$/.exec(recorded)?.[1] : undefined;
+    const bound = before ? versionParts(before) : undefined;
+    if (bound && deployed && compareVersions(bound, deployed) <= 0) return undefined;
+    if (target.anyVersion) return undefined;
+    return `the set records ${recorded ? `"${recorded}"` : "no n8n version"} for its data, which cannot be compared with the deployed ${target.deployedN8nVersion}. If you know its data is not from a newer n8n, run the restore again with --any-version`;
 }

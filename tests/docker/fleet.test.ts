@@ -550,7 +550,7 @@ describe("the declared fleet on a real Docker daemon", () => {
         assert.equal(cleaned.exitCode, 0, cleaned.stderr);
     });
 
-    check("npm run restore refuses another tenant's key without a change, then brings a tenant back to a set", async () => {
+    check("npm run restore refuses another tenant's key without a change, brings a tenant back to a set with its Redis emptied, and can be undone", async () => {
         const t = tenants.get("beta") ?? assert.fail("no tenant beta");
         const stored = data.get("beta") ?? assert.fail("the workflow checks set up no data for beta");
         const sidecar = backupSidecar(t).plan.name;
@@ -569,13 +569,22 @@ describe("the declared fleet on a real Docker daemon", () => {
             return result.stdout.trim();
         };
         await sql("CREATE TABLE made_by_a_later_migration (id int)");
+        // A job queued after the set: after the restore, a worker would run it against execution ids the database hands out again.
+        const redis = theOne(t, "redis").plan.name;
+        const redisCli = async (...args: string[]) => {
+            const result = await execIn(docker, redis, ["sh", "-c", `REDISCLI_AUTH="$(cat /run/secrets/redis-password)" redis-cli ${args.join(" ")}`]);
+            assert.equal(result.exitCode, 0, result.stderr);
+            return result.stdout.trim();
+        };
+        await redisCli("HSET", "bull:jobs:990001", "data", "'{\"executionId\":\"990001\"}'");
+        await redisCli("LPUSH", "bull:jobs:wait", "990001");
 
-        const restore = (key: string) => {
+        const restore = (key: string, from = set) => {
             const folder = mkdtempSync(join(tmpdir(), "n8n-fleet-restore-"));
             writeFileSync(join(folder, "Pulumi.test.yaml"), stringifyYaml({ config: { "n8n-fleet:tenantsFile": "tenants.json", "n8n-fleet:targets": DOCKER_TEST_TARGETS, "n8n-fleet:defaultTarget": "local" } }));
             writeFileSync(join(folder, "tenants.json"), JSON.stringify(FLEET));
             writeFileSync(join(folder, "key"), key, { mode: 0o600 });
-            const result = spawnSync(process.execPath, ["--require", "ts-node/register", join(PROJECT_ROOT, "scripts", "restore.ts"), "beta", "--from", set, "--stack", "test", "--dir", folder, "--key-file", join(folder, "key"), "--docker-host", process.env.DOCKER_HOST ?? ""], {
+            const result = spawnSync(process.execPath, ["--require", "ts-node/register", join(PROJECT_ROOT, "scripts", "restore.ts"), "beta", "--from", from, "--stack", "test", "--dir", folder, "--key-file", join(folder, "key"), "--docker-host", process.env.DOCKER_HOST ?? ""], {
                 cwd: PROJECT_ROOT,
                 env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", INIT_CWD: PROJECT_ROOT },
                 encoding: "utf8",
@@ -598,5 +607,15 @@ describe("the declared fleet on a real Docker daemon", () => {
         assert.equal(await sql("SELECT to_regclass('public.made_by_a_later_migration')"), "", "a table made after the set survived the restore");
         assert.equal((await api.workflow(stored.workflowId)).id, stored.workflowId);
         assert.deepEqual((await callWebhookOnceRegistered(stored.webhook, { a: 40, b: 2 })).body, { sum: 42, tenant: "beta" });
+        assert.equal(await redisCli("EXISTS", "bull:jobs:990001"), "0", "a job queued before the restore is still in Redis");
+        assert.equal(await redisCli("LLEN", "bull:jobs:wait"), "0");
+
+        // The restore took a set of the data it replaced, and says how to go back to it.
+        const undo = /took (\d{8}T\d{6}Z-before-restore) of the data as it was; to undo this restore: npm run restore -- beta --from \1 --stack test/.exec(restored.stderr)?.[1] ?? assert.fail(`the restore named no set to undo it:\n${restored.stderr}`);
+        const undone = restore(processEnvOf(main.registration).N8N_ENCRYPTION_KEY, undo);
+        assert.equal(undone.status, 0, undone.stderr);
+        await api.login(stored.email, stored.password);
+        assert.equal((await api.workflow(later)).id, later, "undoing the restore did not bring back the workflow made after the first set");
+        assert.equal(await sql("SELECT to_regclass('public.made_by_a_later_migration')"), "made_by_a_later_migration");
     });
 });
