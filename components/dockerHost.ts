@@ -23,7 +23,7 @@ export class DockerHost extends pulumi.ComponentResource {
         super("n8n-fleet:index:DockerHost", name, {}, opts);
         this.provider = new docker.Provider(
             `${name}-docker`,
-            { host: args.target.dockerHost, sshOpts: args.target.sshOpts },
+            { host: args.target.dockerHost, sshOpts: args.target.sshOpts, certPath: args.target.tls?.certPath },
             { parent: this },
         );
         this.images = new Map(

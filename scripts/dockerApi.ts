@@ -1,16 +1,26 @@
 /**
  * A target's Docker API as the scripts reach it, and the throwaway containers they run there.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import type { TenantPlan } from "../fleet/tenants/plan";
 import { fail } from "./cli";
 
-/** The Docker API of the tenant's host: unix:// and tcp:// from the stack; anything else through --docker-host (an SSH tunnel's socket). */
+/**
+ * The Docker API of the tenant's host: unix://, and tcp:// with the target's TLS folder, from the
+ * stack; anything else through --docker-host (an SSH tunnel's socket).
+ */
 export function dockerFor(plan: TenantPlan, override: string | undefined): Docker {
     const host = override ?? plan.target.dockerHost;
     if (host.startsWith("unix://")) return new Docker({ socketPath: host.slice("unix://".length) });
     const tcp = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(host);
+    const certs = override === undefined ? plan.target.tls?.certPath : undefined;
+    if (tcp && certs !== undefined) {
+        const pem = (file: string) => readFileSync(join(certs, file));
+        return new Docker({ protocol: "https", host: tcp[1], port: Number(tcp[2]), ca: pem("ca.pem"), cert: pem("cert.pem"), key: pem("key.pem") });
+    }
     if (tcp) return new Docker({ host: tcp[1], port: Number(tcp[2]) });
     fail(`${host}: the restore talks to unix:// or tcp:// Docker hosts. Fix: open a tunnel (ssh -nNT -L /tmp/fleet.sock:/var/run/docker.sock <host>) and pass --docker-host unix:///tmp/fleet.sock.`);
 }

@@ -3,7 +3,7 @@
  * way as tenants.json. `config.ts` feeds it from Pulumi; `npm run validate` from the YAML file.
  */
 import { FieldHints, Problem, issueToProblems, keysByOwner, schemaKeys } from "../forms/problems";
-import { Target, Targets, awsTargetSchema, targetSchema, targetsSchema } from "./targets";
+import { Target, Targets, awsTargetSchema, targetSchema, targetTlsSchema, targetsSchema } from "./targets";
 
 export const CONFIG_NAMESPACE = "n8n-fleet";
 
@@ -40,7 +40,7 @@ const HINTS: FieldHints = {
 };
 
 const allowedKeys = keysByOwner(
-    { capacity: schemaKeys(targetSchema.shape.capacity), overcommit: schemaKeys(targetSchema.shape.overcommit.unwrap()), aws: schemaKeys(awsTargetSchema) },
+    { capacity: schemaKeys(targetSchema.shape.capacity), overcommit: schemaKeys(targetSchema.shape.overcommit.unwrap()), aws: schemaKeys(awsTargetSchema), tls: schemaKeys(targetTlsSchema) },
     schemaKeys(targetSchema),
 );
 

@@ -39,38 +39,53 @@ export const awsTargetSchema = z
 
 export type AwsTarget = z.infer<typeof awsTargetSchema>;
 
-export const targetSchema = z.strictObject({
-    dockerHost: z
+/** The daemon's TLS client material, for tcp:// hosts, as the Docker provider takes it. */
+export const targetTlsSchema = z.strictObject({
+    certPath: z
         .string()
-        .regex(/^(unix|ssh|tcp):\/\/\S+$/, { error: "write the Docker daemon address as unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376" })
-        .meta({ description: "Docker daemon of the host: unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376." }),
-    publicHost: z
-        .string()
-        .regex(/^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/, { error: "write the host name or IP address clients reach the host at, such as n8n.example.com" })
-        .meta({ description: "Host name or address clients reach this host at; tenants' default URLs use it." }),
-    publishAddress: z
-        .union([z.ipv4(), z.ipv6()], { error: "write the IP address editor ports are published on, 0.0.0.0 for all or 127.0.0.1 behind a local proxy" })
-        .default("0.0.0.0")
-        .meta({ description: "Address the editors' host ports listen on: 0.0.0.0 (default) or 127.0.0.1 behind a reverse proxy." }),
-    sshOpts: z
-        .array(z.string())
-        .optional()
-        .meta({ description: "Extra ssh options for ssh:// hosts, such as [\"-i\", \"~/.ssh/fleet\"]." }),
-    region: z.string().min(1).optional().meta({ description: "Free-form region label, shown in outputs." }),
-    aws: awsTargetSchema.optional().meta({ description: "AWS settings for tenants on this host whose database is managed RDS." }),
-    capacity: z.strictObject({
-        cpus: z.number().positive({ error: "write the host's CPU cores as a positive number, such as 16" }),
-        memoryGb: z.number().positive({ error: "write the host's memory in GiB as a positive number, such as 32" }),
-        diskGb: z.number().positive({ error: "write the disk available for volumes in GiB as a positive number" }).optional(),
-    }),
-    overcommit: z
-        .strictObject({
-            cpu: z.number().min(1, { error: "an overcommit ratio is 1 (none) or more, such as 1.5" }).default(1),
-            memory: z.number().min(1, { error: "an overcommit ratio is 1 (none) or more; memory overcommit risks the kernel killing tenants" }).default(1),
-        })
-        .default({ cpu: 1, memory: 1 })
-        .meta({ description: "How far the sum of tenant budgets may exceed capacity: 1 (default) means not at all." }),
+        .min(1)
+        .meta({ description: "Folder holding ca.pem, cert.pem and key.pem on the machine that runs pulumi (as DOCKER_CERT_PATH): the daemon is verified against ca.pem and admits only this client certificate." }),
 });
+
+export const targetSchema = z
+    .strictObject({
+        dockerHost: z
+            .string()
+            .regex(/^(unix|ssh|tcp):\/\/\S+$/, { error: "write the Docker daemon address as unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376" })
+            .meta({ description: "Docker daemon of the host: unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376." }),
+        publicHost: z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/, { error: "write the host name or IP address clients reach the host at, such as n8n.example.com" })
+            .meta({ description: "Host name or address clients reach this host at; tenants' default URLs use it." }),
+        publishAddress: z
+            .union([z.ipv4(), z.ipv6()], { error: "write the IP address editor ports are published on, 0.0.0.0 for all or 127.0.0.1 behind a local proxy" })
+            .default("0.0.0.0")
+            .meta({ description: "Address the editors' host ports listen on: 0.0.0.0 (default) or 127.0.0.1 behind a reverse proxy." }),
+        sshOpts: z
+            .array(z.string())
+            .optional()
+            .meta({ description: "Extra ssh options for ssh:// hosts, such as [\"-i\", \"~/.ssh/fleet\"]." }),
+        region: z.string().min(1).optional().meta({ description: "Free-form region label, shown in outputs." }),
+        aws: awsTargetSchema.optional().meta({ description: "AWS settings for tenants on this host whose database is managed RDS." }),
+        capacity: z.strictObject({
+            cpus: z.number().positive({ error: "write the host's CPU cores as a positive number, such as 16" }),
+            memoryGb: z.number().positive({ error: "write the host's memory in GiB as a positive number, such as 32" }),
+            diskGb: z.number().positive({ error: "write the disk available for volumes in GiB as a positive number" }).optional(),
+        }),
+        overcommit: z
+            .strictObject({
+                cpu: z.number().min(1, { error: "an overcommit ratio is 1 (none) or more, such as 1.5" }).default(1),
+                memory: z.number().min(1, { error: "an overcommit ratio is 1 (none) or more; memory overcommit risks the kernel killing tenants" }).default(1),
+            })
+            .default({ cpu: 1, memory: 1 })
+            .meta({ description: "How far the sum of tenant budgets may exceed capacity: 1 (default) means not at all." }),
+        tls: targetTlsSchema.optional().meta({ description: "TLS client material for a tcp:// Docker host; required for one." }),
+    })
+    // A Docker API without TLS is root on the host for anyone who reaches its port.
+    .refine((target) => !target.dockerHost.startsWith("tcp://") || target.tls !== undefined, {
+        path: ["tls"],
+        error: 'is missing for a tcp:// Docker host: without TLS, anyone who reaches that port is root on the host. Fix: add "tls": { "certPath": "<folder with ca.pem, cert.pem and key.pem>" } (the daemon started with --tlsverify), or use ssh://user@host',
+    });
 
 export const TARGET_NAME_PATTERN = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
 
