@@ -160,8 +160,12 @@ export class ClientInstance extends pulumi.ComponentResource {
                     stopTimeout: spec.stopGraceSeconds,
                     securityOpts: ["no-new-privileges:true"],
                     capabilities: spec.dropCapabilities ? { drops: ["ALL"], adds: spec.addCapabilities } : undefined,
-                    logDriver: "json-file",
-                    logOpts: { "max-size": "10m", "max-file": "3" },
+                    // Docker's local driver rotates by itself (5 files of 20 MB, compressed). No options
+                    // are declared: dockerd merges its daemon.json log-opts into a container whose
+                    // driver is the daemon's default (moby daemon/logs.go, mergeAndVerifyLogConfig),
+                    // and the provider reads declared options back whole (containerLogOptsForState),
+                    // so a declared map would be replaced on every `pulumi up` on such a host.
+                    logDriver: "local",
                     labels: containerLabels(plan, args.fleet, spec),
                 },
                 // Fixed names and host ports: the old container must go before its replacement starts.

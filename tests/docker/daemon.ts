@@ -68,6 +68,12 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
         id,
         "--containerd-plugins-namespace",
         `${id}-plugins`,
+        // Log options of the kind hosts set in daemon.json: dockerd merges them into containers that
+        // use its default driver, which the read-back check must survive.
+        "--log-opt",
+        "max-size=7m",
+        "--log-opt",
+        "tag={{.Name}}",
         // One cgroup parent per daemon, so a forced cleanup can find every process of its containers.
         "--cgroup-parent",
         `/${id}`,
