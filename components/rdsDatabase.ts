@@ -18,9 +18,14 @@ export interface RdsDatabaseArgs {
     fleet: string;
 }
 
-/** RDS snapshot identifiers take letters, digits and hyphens only. */
-function snapshotName(identifier: string, suffix: string): string {
-    return `${identifier}-${suffix}`.replace(/[^A-Za-z0-9-]/g, "-");
+/**
+ * A manual snapshot's identifier: letters, digits and single hyphens, unique in the account and
+ * region (RDS answers DBSnapshotAlreadyExists otherwise), so it carries the moment it is taken:
+ * returning to an n8n version, or archiving a second time, takes a new one.
+ */
+function snapshotName(identifier: string, moment: string, at: Date): string {
+    const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "z").toLowerCase();
+    return `${identifier}-${moment}-${stamp}`.replace(/[^A-Za-z0-9-]/g, "-").replace(/-{2,}/g, "-");
 }
 
 /** Resource name: `<tenant>-rds`. Pass the region's `aws.Provider` as `provider`. */
@@ -37,29 +42,42 @@ export class RdsDatabase extends pulumi.ComponentResource {
         const child: pulumi.CustomResourceOptions = { parent: this };
         // Like the container volumes: removing or moving the tenant stops the update instead of deleting data;
         // an archived tenant may leave tenants.json, and its instance then stays, no longer managed.
-        const keep: pulumi.CustomResourceOptions = plan.status === "archived" ? { parent: this, retainOnDelete: true } : { parent: this, protect: true };
+        const archived = plan.status === "archived";
+        const keep: pulumi.CustomResourceOptions = archived ? { parent: this, retainOnDelete: true } : { parent: this, protect: true };
+        // What the kept instance uses stays with it: AWS refuses to delete a subnet group or security
+        // group an instance still uses, and without its ingress rules the kept database is cut off.
+        const withInstance: pulumi.CustomResourceOptions = archived ? { parent: this, retainOnDelete: true } : child;
         const tags = { "n8n-fleet:tenant": plan.id, "n8n-fleet:fleet": args.fleet };
 
-        const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { name: database.identifier, subnetIds: database.aws.subnetIds, description: `n8n-fleet ${plan.id}`, tags }, child);
+        const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, { name: database.identifier, subnetIds: database.aws.subnetIds, description: `n8n-fleet ${plan.id}`, tags }, withInstance);
 
         const firewall = new aws.ec2.SecurityGroup(
             `${name}-firewall`,
             { name: database.identifier, description: `PostgreSQL of n8n-fleet tenant ${plan.id}, from its Docker host only`, vpcId: database.aws.vpcId, tags },
-            child,
+            withInstance,
         );
         const admit = (suffix: string, source: { referencedSecurityGroupId: string } | { cidrIpv4: string }) =>
             new aws.vpc.SecurityGroupIngressRule(
                 `${name}-from-${suffix}`,
                 { securityGroupId: firewall.id, ipProtocol: "tcp", fromPort: RDS_PORT, toPort: RDS_PORT, description: `target ${plan.target.name}`, tags, ...source },
-                child,
+                withInstance,
             );
         if (database.aws.hostSecurityGroupId) admit("host", { referencedSecurityGroupId: database.aws.hostSecurityGroupId });
         for (const [i, cidr] of (database.aws.hostCidrs ?? []).entries()) admit(`cidr-${i + 1}`, { cidrIpv4: cidr });
 
+        // One per engine family, named for it: a major upgrade creates the new family's group, moves
+        // the instance to it in the same modification (as RDS requires), then deletes the old one.
+        // Settings, not data: not protected, so that it can be replaced.
         const parameters = new aws.rds.ParameterGroup(
             `${name}-parameters`,
-            { name: database.identifier, family: database.parameterGroupFamily, description: `n8n-fleet ${plan.id}: TLS only`, parameters: [{ name: "rds.force_ssl", value: "1" }], tags },
-            keep,
+            {
+                name: `${database.identifier}-${database.parameterGroupFamily}`,
+                family: database.parameterGroupFamily,
+                description: `n8n-fleet ${plan.id}: TLS only`,
+                parameters: [{ name: "rds.force_ssl", value: "1" }],
+                tags,
+            },
+            withInstance,
         );
 
         const instance = new aws.rds.Instance(
@@ -67,8 +85,17 @@ export class RdsDatabase extends pulumi.ComponentResource {
             {
                 identifier: database.identifier,
                 engine: "postgres",
+                // A major version only: AWS upgrades minors itself, and the provider keeps a major
+                // prefix as declared (terraform-provider-aws compareActualEngineVersion), while an
+                // exact minor would ask RDS for a downgrade after its next minor upgrade.
                 engineVersion: database.engineVersion,
                 autoMinorVersionUpgrade: true,
+                // A major change in tenants.json is carried out (RDS snapshots the instance first
+                // when it keeps backups); without this flag RDS refuses it.
+                allowMajorVersionUpgrade: true,
+                // Class, storage and version changes now, not at the maintenance window, so that
+                // `pulumi up` does what the plan said and the next one shows no pending diff.
+                applyImmediately: true,
                 instanceClass: database.instanceClass,
                 allocatedStorage: database.allocatedStorageGb,
                 maxAllocatedStorage: database.maxAllocatedStorageGb,
@@ -98,12 +125,14 @@ export class RdsDatabase extends pulumi.ComponentResource {
             keep,
         );
 
-        // Before a new n8n version migrates the database (and once more when archived): a snapshot that outlives its resource.
-        const moment = plan.status === "archived" ? "archived" : `before-n8n-${plan.n8nVersion}`;
+        // Before a new n8n version migrates the database (and once more when archived): a snapshot that
+        // outlives its resource. Its identifier carries the time it was first declared, and later
+        // runs keep it (ignoreChanges), so one moment is one snapshot.
+        const moment = archived ? "archived" : `before-n8n-${plan.n8nVersion}`;
         const snapshot = new aws.rds.Snapshot(
             `${name}-snapshot-${moment}`,
-            { dbInstanceIdentifier: instance.identifier, dbSnapshotIdentifier: snapshotName(database.identifier, moment), tags },
-            { parent: this, retainOnDelete: true },
+            { dbInstanceIdentifier: instance.identifier, dbSnapshotIdentifier: snapshotName(database.identifier, moment, new Date()), tags },
+            { parent: this, retainOnDelete: true, ignoreChanges: ["dbSnapshotIdentifier"] },
         );
 
         this.address = pulumi.all([instance.address, snapshot.id]).apply(([address]) => address);

@@ -28,6 +28,7 @@ const RDS_TYPES = {
     subnetGroup: "aws:rds/subnetGroup:SubnetGroup",
     securityGroup: "aws:ec2/securityGroup:SecurityGroup",
     ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    snapshot: "aws:rds/snapshot:Snapshot",
     provider: "pulumi:providers:aws",
 };
 
@@ -120,13 +121,63 @@ describe("the RDS instance", () => {
         for (const rule of run.ofType(RDS_TYPES.ingress)) assert.notEqual(rule.inputs.cidrIpv4, "0.0.0.0/0");
     });
 
-    test("a random master password, as a secret; instance, password and parameter group protected like the volumes", () => {
+    test("a random master password, as a secret; instance and password protected like the volumes, the parameter group replaceable", () => {
         const instance = one(RDS_TYPES.instance, "acme");
         assert.ok(isSecretValue(instance.rawInputs.password));
         assert.equal(instance.inputs.username, "fleet_admin");
         const password = run.named("acme-rds-master-password");
-        for (const r of [instance, password, one(RDS_TYPES.parameterGroup, "acme")]) assert.equal(r.protect, true, r.name);
+        for (const r of [instance, password]) assert.equal(r.protect, true, r.name);
+        // Replaced on a major upgrade by the new family's group: settings, not data.
+        assert.equal(one(RDS_TYPES.parameterGroup, "acme").protect, false);
         assert.equal(instance.inputs.password, password.inputs.length && processEnvOf(run.named("acme-database-init")).POSTGRES_PASSWORD);
+    });
+});
+
+describe("changes that RDS must be able to apply", () => {
+    test("a major version change is carried out: major upgrades allowed, a parameter group per engine family, changes applied at once", () => {
+        for (const id of ["acme", "globex"]) {
+            const instance = one(RDS_TYPES.instance, id).inputs;
+            const parameters = one(RDS_TYPES.parameterGroup, id).inputs;
+            assert.deepEqual([instance.allowMajorVersionUpgrade, instance.applyImmediately, instance.autoMinorVersionUpgrade], [true, true, true], id);
+            assert.equal(parameters.name, `n8n-fleet-${id}-${parameters.family}`, "a new family is a new group beside the old one, not the same name");
+        }
+        assert.equal(one(RDS_TYPES.parameterGroup, "globex").inputs.name, "n8n-fleet-globex-postgres18");
+    });
+
+    test("an exact minor version is refused with the reason and the major to write; a major version passes", () => {
+        const tenants = (engineVersion: string) => JSON.stringify({ tenants: [{ id: "acme", port: 5701, target: "eu-1", database: { kind: "rds", engineVersion } }] });
+        const minor = validate(tenants("17.6"), { targets: targetsOf(TARGETS) });
+        assert.equal(minor.ok, false);
+        if (!minor.ok) assert.match(minor.problems.map(formatProblem).join("\n"), /tenants\[0\]\.database\.engineVersion: "17\.6" pins a minor version, but AWS upgrades minors itself.* Fix: write the major version, "17"/);
+        const unknown = validate(tenants("15"), { targets: targetsOf(TARGETS) });
+        assert.equal(unknown.ok, false);
+        if (!unknown.ok) assert.match(unknown.problems.map(formatProblem).join("\n"), /"15" is not a PostgreSQL major version RDS runs here\. Fix: write "16", "17" or "18"/);
+        assert.equal(validate(tenants("18"), { targets: targetsOf(TARGETS) }).ok, true);
+    });
+
+    test("a tenant id with two hyphens in a row is refused: RDS refuses them in identifiers", () => {
+        const result = validate(JSON.stringify({ tenants: [{ id: "acme--eu", port: 5701, target: "eu-1" }] }), { targets: targetsOf(TARGETS) });
+        assert.equal(result.ok, false);
+        if (!result.ok) assert.match(result.problems.map(formatProblem).join("\n"), /tenants\[0\]\.id: "acme--eu" has two hyphens in a row.* Fix: use single hyphens, such as "acme-eu"/);
+    });
+
+    test("the snapshot before an n8n version carries the moment it was declared, kept by later runs, so returning to a version takes a new one", () => {
+        const snapshot = one(RDS_TYPES.snapshot, "acme");
+        assert.match(snapshot.inputs.dbSnapshotIdentifier, /^n8n-fleet-acme-before-n8n-2-41-1-\d{8}t\d{6}z$/);
+        assert.ok(!snapshot.inputs.dbSnapshotIdentifier.includes("--"));
+        assert.deepEqual(snapshot.ignoreChanges, ["dbSnapshotIdentifier"]);
+        assert.equal(snapshot.retainOnDelete, true);
+    });
+
+    test("an archived RDS tenant keeps its subnet group, security group, rules and parameter group with its instance", async () => {
+        const outcome = await runFleetInChild({ tenants: { tenants: [{ id: "acme", port: 5701, target: "eu-1", status: "archived", database: { kind: "rds" } }] }, targets: TARGETS });
+        assert.ok(outcome.ok, outcome.ok ? "" : outcome.error);
+        const archived = outcome.run;
+        for (const type of [RDS_TYPES.instance, RDS_TYPES.subnetGroup, RDS_TYPES.securityGroup, RDS_TYPES.ingress, RDS_TYPES.parameterGroup]) {
+            const found = archived.ofType(type).filter((r) => r.name.startsWith("acme-"));
+            assert.ok(found.length > 0, type);
+            for (const r of found) assert.equal(r.retainOnDelete, true, `${r.name} would be deleted while the kept instance uses it`);
+        }
     });
 });
 
@@ -155,7 +206,7 @@ describe("the tenant's containers", () => {
         assert.equal(envOf(run.named("hooli-n8n")).DB_POSTGRESDB_SSL_ENABLED, undefined);
     });
 
-    test("a one-shot container of the postgres image creates database and role with the master user, once, before n8n starts", () => {
+    test("a container of the postgres image creates database and role with the master user, retrying until it can, awaited healthy before n8n starts", () => {
         const init = run.named("acme-database-init");
         const env = envOf(init);
         assert.match(init.inputs.image, /^sha256:/);
@@ -164,10 +215,16 @@ describe("the tenant's containers", () => {
         assert.equal(env.PGSSLMODE, "verify-full");
         assert.equal(env.N8N_DB_USER, "acme_user");
         assert.equal(processEnvOf(init).N8N_DB_PASSWORD, processEnvOf(run.named("acme-n8n")).DB_POSTGRESDB_PASSWORD);
-        const script = init.inputs.uploads.find((u: { file: string }) => u.file === init.inputs.command[0]);
-        assert.equal(script.content, run.named("hooli-postgres").inputs.uploads[0].content, "the same init script as the container case");
+        const upload = (file: string) => init.inputs.uploads.find((u: { file: string }) => u.file === file);
+        const initScript = run.named("hooli-postgres").inputs.uploads[0].content;
+        const script = init.inputs.uploads.find((u: { content: string }) => u.content === initScript);
+        assert.ok(script, "the same init script as the container case");
+        // The command retries the script until it succeeds, then holds the container's health.
+        assert.match(upload(init.inputs.command[0]).content, new RegExp(`until ${script.file}; do`));
         assert.deepEqual(init.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["acme-egress"], "the backend network has no route to RDS");
-        assert.deepEqual([init.inputs.attach, init.inputs.mustRun, init.inputs.restart], [true, false, "no"]);
+        // A failure stops `pulumi up` at this container after its wait; fixed, it succeeds by itself and the next `up` goes on.
+        assert.deepEqual([init.inputs.attach, init.inputs.wait, init.inputs.restart], [undefined, true, "unless-stopped"]);
+        assert.match(init.inputs.healthcheck.tests.join(" "), /test -f \/tmp\/n8n-fleet-database-ready/);
         for (const name of ["acme-n8n", "acme-n8n-worker-1"]) assert.ok(run.named(name).dependencies.includes(init.urn), `${name} may start before the database exists`);
     });
 });

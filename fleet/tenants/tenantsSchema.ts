@@ -59,9 +59,14 @@ export const rdsDatabaseSchema = z.strictObject({
     maxAllocatedStorageGb: z.int().min(20).max(65536).optional().meta({ description: `Storage autoscaling ceiling, GiB. Default ${RDS_DEFAULTS.maxAllocatedStorageGb}.` }),
     engineVersion: z
         .string()
-        .regex(/^1[6-8](\.\d+)?$/)
+        .regex(/^1[6-8]$/, {
+            error: (issue) =>
+                /^1[6-8]\.\d+$/.test(String(issue.input))
+                    ? `${JSON.stringify(issue.input)} pins a minor version, but AWS upgrades minors itself: after its next one the pin would ask RDS for a downgrade it refuses. Fix: write the major version, "${String(issue.input).split(".")[0]}"`
+                    : `${JSON.stringify(issue.input)} is not a PostgreSQL major version RDS runs here. Fix: write "16", "17" or "18"`,
+        })
         .optional()
-        .meta({ description: `PostgreSQL major version (16, 17 or 18) or an exact minor such as 17.6. Default \`${RDS_DEFAULTS.engineVersion}\`.` }),
+        .meta({ description: `PostgreSQL major version: 16, 17 or 18; AWS applies minor versions itself. Raising it upgrades the instance (RDS snapshots it first). Default \`${RDS_DEFAULTS.engineVersion}\`.` }),
     multiAz: z.boolean().optional().meta({ description: "A standby in a second availability zone. Default false." }),
     backupRetentionDays: z.int().min(7).max(35).optional().meta({ description: `Days of automated backups, 7 to 35. Default ${RDS_DEFAULTS.backupRetentionDays}.` }),
 });
@@ -159,6 +164,10 @@ export const tenantSchema = defaultsSchema.extend({
         .string()
         .max(TENANT_ID_MAX_LENGTH)
         .regex(TENANT_ID_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a DNS label. Fix: use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, such as "client-a"` })
+        // RDS refuses "--" in instance, parameter group and snapshot identifiers, which derive from the id.
+        .refine((id) => !id.includes("--"), {
+            error: (issue) => `${JSON.stringify(issue.input)} has two hyphens in a row, which AWS refuses in the RDS identifiers derived from it. Fix: use single hyphens, such as "${String(issue.input).replace(/-{2,}/g, "-")}"`,
+        })
         .meta({ description: `Stable key of the tenant: a DNS label of at most ${TENANT_ID_MAX_LENGTH} characters (lowercase letters, digits, hyphens; starts with a letter). Never rename it: every resource name derives from it.` }),
     port: z.int().min(1024).max(65535).meta({ description: "Host port the tenant's editor is published on, unique on its target, 1024 to 65535." }),
     url: z

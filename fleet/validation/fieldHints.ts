@@ -29,7 +29,7 @@ export const HINTS: FieldHints = {
     instanceClass: 'write an RDS instance class such as "db.t4g.small"',
     allocatedStorageGb: "write whole GiB from 20 to 65536",
     maxAllocatedStorageGb: "write whole GiB from 20 to 65536, at least allocatedStorageGb",
-    engineVersion: 'write a PostgreSQL major version, "16", "17" or "18", or an exact minor such as "17.6"',
+    engineVersion: 'write a PostgreSQL major version, "16", "17" or "18"',
     multiAz: "write true or false",
     backupRetentionDays: "write whole days from 7 to 35",
     env: 'write an object of "NAME": "value" pairs, values as strings',

@@ -8,6 +8,8 @@ export interface Registration {
     protect: boolean;
     retainOnDelete: boolean;
     deleteBeforeReplace: boolean;
+    /** Inputs whose later changes the engine ignores. */
+    ignoreChanges: string[];
     dependencies: string[];
     /** Inputs on the wire, secret values still wrapped in their markers. */
     rawInputs: Record<string, unknown>;

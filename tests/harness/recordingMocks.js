@@ -76,6 +76,7 @@ function installRecordingMocks({ project = "n8n-fleet", stack = "dev", preview =
             protect: req.getProtect() === true,
             retainOnDelete: req.getRetainondelete() === true,
             deleteBeforeReplace: req.getDeletebeforereplace() === true,
+            ignoreChanges: req.getIgnorechangesList(),
             dependencies: req.getDependenciesList(),
             rawInputs: raw,
             inputs: reveal(raw),
