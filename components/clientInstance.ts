@@ -105,8 +105,8 @@ export class ClientInstance extends pulumi.ComponentResource {
             postgres: rds ? undefined : volume(names.volumes.postgres, "postgres"),
             redis: volume(names.volumes.redis, "redis"),
             n8n: volume(names.volumes.n8n, "n8n"),
-            // RDS keeps its own automated backups.
-            backups: rds ? undefined : volume(names.volumes.backups, "backups"),
+            // An RDS tenant's sets hold its n8n files; RDS keeps the database's backups.
+            backups: volume(names.volumes.backups, "backups"),
         };
         const volumeName = (role: TenantVolume) => {
             const found = volumes[role];

@@ -139,3 +139,14 @@ test("a failed set exits non-zero at once and leaves no set, no success mark and
     assert.deepEqual(readdirSync(dir).filter((name) => !name.startsWith(".incomplete-")), []);
     assert.ok(!existsSync(join(dir, "last-success")));
 });
+
+test("an RDS tenant's set holds its n8n files only, without touching any database", () => {
+    const dir = join(tempFolder(), `backups-${Math.random().toString(36).slice(2)}`);
+    // pg_dump would fail here: were it called, so would the set.
+    const result = takeSet(dir, "scheduled", { N8N_VERSION: "2.41.1", DATABASE_IN: "rds", PGPASSWORD_FILE: "" }, false);
+    assert.equal(result.status, 0, result.stderr);
+    const set = result.stdout.trim();
+    assert.deepEqual(readdirSync(join(dir, set)).sort(), ["manifest.json", "n8n-files.tar.gz"]);
+    const manifest = JSON.parse(readFileSync(join(dir, set, "manifest.json"), "utf8"));
+    assert.deepEqual([manifest.database, manifest.postgresVersion, manifest.files.map((f: { name: string }) => f.name)], [null, null, ["n8n-files.tar.gz"]]);
+});

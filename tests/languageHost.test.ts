@@ -25,12 +25,12 @@ function devConfig(tenantsFile?: string): Record<string, string> {
     return config;
 }
 
-function loadLikePulumi(config: Record<string, string>): HostRun {
+function loadLikePulumi(config: Record<string, string>, exitCodes?: Record<string, number>): HostRun {
     // A clean environment: no TypeScript loader inherited from the test runner.
     const env = { ...process.env };
     delete env.TS_NODE_TRANSPILE_ONLY;
     delete env.NODE_OPTIONS;
-    const child = spawnSync(process.execPath, [join(PROJECT_ROOT, "tests", "harness", "languageHost.js"), JSON.stringify({ config })], {
+    const child = spawnSync(process.execPath, [join(PROJECT_ROOT, "tests", "harness", "languageHost.js"), JSON.stringify({ config, exitCodes })], {
         cwd: PROJECT_ROOT,
         env,
         encoding: "utf8",
@@ -57,4 +57,11 @@ test("through the language host, a broken tenants file stops the program with it
     assert.match(result.stderr, /tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?/);
     assert.doesNotMatch(result.stderr, /at Object\.<anonymous>|\.ts:\d+:\d+\)/, "the user sees the problems, not a stack trace");
     assert.deepEqual(result.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
+});
+
+test("through the language host, a failed final backup fails the program, though nothing comes after it", { timeout: 180_000 }, () => {
+    const archived = writeTenantsFile({ tenants: [{ id: "acme", port: 5701, status: "archived" }] });
+    const failed = loadLikePulumi(devConfig(archived), { "acme-backup-final": 1 });
+    assert.notEqual(failed.status, 0, "the program succeeded, so the engine would go on to remove the archived tenant's containers");
+    assert.match(failed.stderr, /acme-backup-final exited with status 1: the final backup of tenant "acme" failed, so none of its containers was removed/);
 });

@@ -60,5 +60,5 @@ test("a problem inside one stack is reported with that stack's files, and stops 
     const dir = exampleWith((t) => (t.tenants[0].database = { kind: "rds", engineVersion: "12" }));
     const result = validate("--dir", dir);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /tenants-eu-west\.json:\d+:\d+: tenants\[0\]\.database\.engineVersion: "12" is not valid/);
+    assert.match(result.stderr, /tenants-eu-west\.json:\d+:\d+: tenants\[0\]\.database\.engineVersion: "12" is not a PostgreSQL major version/);
 });

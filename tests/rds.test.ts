@@ -193,6 +193,20 @@ describe("the tenant's containers", () => {
         assert.equal(ofTenant(RDS_TYPES.instance, "hooli").length, 0);
     });
 
+    test("an RDS tenant's n8n files are backed up by a sidecar of its own into its own volume, without any database password", () => {
+        for (const id of ["acme", "globex", "initech"]) {
+            const sidecar = run.named(`${id}-backup`);
+            const env = envOf(sidecar);
+            assert.equal(env.DATABASE_IN, "rds");
+            assert.equal(env.PGPASSWORD_FILE, undefined);
+            assert.deepEqual((sidecar.inputs.uploads as { file: string }[]).filter((u) => u.file.startsWith("/run/secrets/")), [], "no secret file");
+            assert.deepEqual(sidecar.inputs.volumes.map((v: { volumeName: string; readOnly?: boolean }) => [v.volumeName, v.readOnly === true]), [[`${id}-backups`, false], [`${id}-n8n-data`, true]]);
+            run.named(`${id}-backups`);
+            // RDS snapshots the database before an upgrade: no set is taken before one.
+            assert.throws(() => run.named(`${id}-backup-before-n8n-2.41.1`));
+        }
+    });
+
     test("n8n reaches the instance as its least-privilege role, over TLS verified against the RDS bundle it is given", () => {
         const main = run.named("acme-n8n");
         const env = envOf(main);

@@ -49,21 +49,28 @@ data_version_json() {
     fi
 }
 
+# DATABASE_IN=rds: the tenant's database is managed RDS, which keeps its own backups and
+# snapshots; a set then holds the n8n files only.
 take_set() {
-    : "${KEY_FINGERPRINT:?}" "${PGPASSWORD_FILE:?}"
-    local kind=$1 stamp name work version
+    : "${KEY_FINGERPRINT:?}"
+    local kind=$1 stamp name work version server_version=null database=null entries
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
     name="$stamp-$kind"
     work="$BACKUPS/.incomplete-$name"
     rm -rf "$work" && mkdir -p "$work"
     version=$(data_version_json)
-    PGPASSWORD=$(cat "$PGPASSWORD_FILE")
-    export PGPASSWORD
-    # A lock another session holds fails the set instead of hanging what waits for it.
-    pg_dump --format=custom --no-owner --lock-wait-timeout=60s --file="$work/database.dump"
-    local server_version
-    server_version=$(psql -tAc 'show server_version')
+    if [ "${DATABASE_IN:-container}" != rds ]; then
+        : "${PGPASSWORD_FILE:?}"
+        PGPASSWORD=$(cat "$PGPASSWORD_FILE")
+        export PGPASSWORD
+        # A lock another session holds fails the set instead of hanging what waits for it.
+        pg_dump --format=custom --no-owner --lock-wait-timeout=60s --file="$work/database.dump"
+        server_version="\"$(psql -tAc 'show server_version')\""
+        database="\"$PGDATABASE\""
+    fi
     pack_n8n_files "$work/n8n-files.tar.gz"
+    entries=$(file_entry "$work/n8n-files.tar.gz")
+    [ -f "$work/database.dump" ] && entries="$(file_entry "$work/database.dump"), $entries"
     cat >"$work/manifest.json" <<JSON
 {
   "format": 1,
@@ -71,10 +78,10 @@ take_set() {
   "kind": "$kind",
   "createdAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "n8nVersion": $version,
-  "postgresVersion": "$server_version",
-  "database": "$PGDATABASE",
+  "postgresVersion": $server_version,
+  "database": $database,
   "keyFingerprint": "$KEY_FINGERPRINT",
-  "files": [ $(file_entry "$work/database.dump"), $(file_entry "$work/n8n-files.tar.gz") ]
+  "files": [ $entries ]
 }
 JSON
     mv "$work" "$BACKUPS/$name"

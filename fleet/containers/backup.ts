@@ -1,8 +1,9 @@
 /**
- * Backups of a container tenant: a sidecar of the tenant's own postgres image that takes a set on
- * its schedule, a one-shot set before its n8n version changes, and a final one when it is
- * archived. Each set holds a pg_dump, the n8n data folder's files that matter (never the key) and
- * a manifest with the key's fingerprint (fleet/containers/backup.sh).
+ * Backups of a tenant: a sidecar of the tenant's own postgres image that takes a set on its
+ * schedule, a one-shot set before its n8n version changes, and a final one when it is archived.
+ * Each set holds a pg_dump, the n8n data folder's files that matter (never the key) and a manifest
+ * with the key's fingerprint (fleet/containers/backup.sh). An RDS tenant's sidecar keeps the n8n
+ * files only: RDS backs up and snapshots the database.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -51,6 +52,7 @@ type DataVersion = { deployed: string } | "recorded-in-volume";
 
 /** What every backup container of the tenant shares: image, user, networks, volumes, environment. */
 function backupProcess(plan: TenantPlan, dataVersion: DataVersion): Omit<ContainerSpec, "name" | "command" | "healthcheck" | "runsOnce" | "waitForHealthy" | "after"> {
+    const rds = plan.database.kind === "rds";
     return {
         role: "backup",
         image: plan.images.postgres,
@@ -60,13 +62,18 @@ function backupProcess(plan: TenantPlan, dataVersion: DataVersion): Omit<Contain
             TENANT: plan.id,
             ...(dataVersion === "recorded-in-volume" ? { DATA_VERSION_FROM_VOLUME: "1" } : { N8N_VERSION: dataVersion.deployed }),
             KEY_FINGERPRINT: keyFingerprint(runtime.encryptionKey),
-            PGHOST: SERVICE_HOSTS.postgres,
-            PGPORT: String(PORTS.postgres),
-            PGUSER: plan.names.databaseUser,
-            PGDATABASE: plan.names.database,
-            PGPASSWORD_FILE: PASSWORD_FILE.path,
-            // A database that does not answer fails the set within seconds, not at the TCP time-out.
-            PGCONNECT_TIMEOUT: "10",
+            ...(rds
+                ? // RDS keeps the database's backups and snapshots; the sidecar keeps the n8n files.
+                  { DATABASE_IN: "rds" }
+                : {
+                      PGHOST: SERVICE_HOSTS.postgres,
+                      PGPORT: String(PORTS.postgres),
+                      PGUSER: plan.names.databaseUser,
+                      PGDATABASE: plan.names.database,
+                      PGPASSWORD_FILE: PASSWORD_FILE.path,
+                      // A database that does not answer fails the set within seconds, not at the TCP time-out.
+                      PGCONNECT_TIMEOUT: "10",
+                  }),
             BACKUP_PERIOD_SECONDS: String(plan.backup.periodSeconds),
             KEEP_HOURLY: String(plan.backup.schedule === "hourly" ? plan.backup.keep.hourly : 0),
             KEEP_DAILY: String(plan.backup.keep.daily),
@@ -80,7 +87,7 @@ function backupProcess(plan: TenantPlan, dataVersion: DataVersion): Omit<Contain
             { volume: "n8n", containerPath: N8N_FILES_DIR, readOnly: true },
         ],
         files: [BACKUP_SCRIPT, RESTORE_SCRIPT],
-        secretFiles: [PASSWORD_FILE],
+        secretFiles: rds ? [] : [PASSWORD_FILE],
         ports: [],
         dropCapabilities: true,
         addCapabilities: [READ_ANY_FILE],
@@ -109,7 +116,8 @@ export function backupContainer(plan: TenantPlan): ContainerSpec {
         command: [BACKUP_SCRIPT.path, "loop"],
         healthcheck: backupHealthcheck(plan),
         waitForHealthy: false,
-        after: [plan.names.containers.postgres, plan.names.backupBefore(plan.n8nVersion)],
+        // An RDS tenant's sidecar has no database to wait for (RDS snapshots it before an upgrade).
+        after: plan.database.kind === "rds" ? [] : [plan.names.containers.postgres, plan.names.backupBefore(plan.n8nVersion)],
     };
 }
 

@@ -17,7 +17,7 @@ export function tenantContainers(plan: TenantPlan): ContainerSpec[] {
     // An archived tenant keeps its data and runs nothing: only its final backup, taken before the rest goes.
     if (plan.status === "archived") return isRds(plan) ? [] : [finalBackupContainer(plan)];
     const workers = Array.from({ length: plan.workers }, (_, i) => i + 1);
-    const database = isRds(plan) ? [databaseInitContainer(plan)] : [postgresContainer(plan), preUpgradeBackupContainer(plan), backupContainer(plan)];
+    const database = isRds(plan) ? [databaseInitContainer(plan), backupContainer(plan)] : [postgresContainer(plan), preUpgradeBackupContainer(plan), backupContainer(plan)];
     return [
         ...database,
         redisContainer(plan),

@@ -6,8 +6,9 @@
  * The resource monitor is the SDK's mock monitor. Plain JavaScript, so that no TypeScript loader
  * is registered before the SDK's own.
  *
- * argv[2]: JSON `{ config, program?, recordFile?, reportFile? }`: the stack config; the
- * program's path (default: this project); a file to write every registration to. On exit, writes
+ * argv[2]: JSON `{ config, program?, recordFile?, reportFile?, exitCodes? }`: the stack config; the
+ * program's path (default: this project); a file to write every registration to; the exit status
+ * the provider records for one-shot containers, by name. On exit, writes
  * what was registered (type and name), the stack outputs, the peak memory and the time since start
  * as JSON to `reportFile`, or to stdout; the SDK prints the program's errors on stderr and sets the
  * exit code, as it would for the engine.
@@ -20,12 +21,12 @@ const { installRecordingMocks } = require("./recordingMocks");
 
 const projectRoot = path.resolve(__dirname, "..", "..");
 const stack = "dev";
-const { config, program = ".", recordFile, reportFile } = JSON.parse(process.argv[2]);
+const { config, program = ".", recordFile, reportFile, exitCodes } = JSON.parse(process.argv[2]);
 
 // What the Node.js language host sets for a project whose Pulumi.yaml has `typescript: true`.
 process.env.PULUMI_NODEJS_TYPESCRIPT = "true";
 
-const recording = installRecordingMocks({ stack });
+const recording = installRecordingMocks({ stack, exitCodes });
 pulumi.runtime.setAllConfig(config);
 
 process.on("exit", () => {
