@@ -64,10 +64,40 @@ test("a tenant's extra variables are passed on, and every variable n8n-fleet set
 test("requests to private, loopback and metadata addresses are blocked for every tenant, with its own exceptions only", () => {
     const plain = n8nEnvironment(plan({ id: "a", port: 5701 }), SECRETS);
     assert.equal(plain.N8N_SSRF_PROTECTION_ENABLED, "true");
-    assert.equal(plain.N8N_SSRF_BLOCKED_IP_RANGES, "default");
+    // n8n 2.41.1's own list, and what n8n 3 adds to it: carrier-grade NAT and IPv6 transition ranges.
+    const blocked = plain.N8N_SSRF_BLOCKED_IP_RANGES.split(",");
+    for (const range of ["default", "100.64.0.0/10", "64:ff9b::/96", "2002::/16", "2001::/32", "::ffff:0:0/96"]) assert.ok(blocked.includes(range), range);
     assert.equal(plain.N8N_SSRF_ALLOWED_HOSTNAMES, undefined);
     assert.equal(plain.N8N_SSRF_ALLOWED_IP_RANGES, undefined);
     const partner = n8nEnvironment(plan({ id: "a", port: 5701, outbound: { allowHostnames: ["api.partner.example", "*.partner.example"], allowIpRanges: ["10.20.0.0/16", "fd00:1::/64"] } }), SECRETS);
     assert.equal(partner.N8N_SSRF_ALLOWED_HOSTNAMES, "api.partner.example,*.partner.example");
     assert.equal(partner.N8N_SSRF_ALLOWED_IP_RANGES, "10.20.0.0/16,fd00:1::/64");
+});
+
+test("what a tenant's code may do inside n8n is decided for it: no community packages, Execute Command and local file triggers left out, no environment, files in one folder", () => {
+    const env = n8nEnvironment(plan({ id: "a", port: 5701 }), SECRETS);
+    assert.deepEqual(
+        [env.N8N_COMMUNITY_PACKAGES_ENABLED, env.N8N_VERIFIED_PACKAGES_ENABLED, env.N8N_UNVERIFIED_PACKAGES_ENABLED],
+        ["false", "false", "false"],
+    );
+    assert.deepEqual(JSON.parse(env.NODES_EXCLUDE), ["n8n-nodes-base.executeCommand", "n8n-nodes-base.localFileTrigger"]);
+    assert.equal(env.N8N_BLOCK_ENV_ACCESS_IN_NODE, "true");
+    assert.equal(env.N8N_RESTRICT_FILE_ACCESS_TO, "/home/node/.n8n-files");
+    assert.equal(env.N8N_BLOCK_FILE_ACCESS_TO_N8N_FILES, "true");
+    assert.deepEqual([env.N8N_GIT_NODE_DISABLE_BARE_REPOS, env.N8N_GIT_NODE_ENABLE_HOOKS, env.N8N_GIT_NODE_ENABLE_ALL_CONFIG_KEYS], ["true", "false", "false"]);
+    assert.equal(env.N8N_AWS_SYSTEM_CREDENTIALS_ACCESS_ENABLED, "false");
+});
+
+test("community packages are a tenant's named choice: verified ones, or any", () => {
+    const verified = n8nEnvironment(plan({ id: "a", port: 5701, communityPackages: "verified" }), SECRETS);
+    assert.deepEqual([verified.N8N_COMMUNITY_PACKAGES_ENABLED, verified.N8N_VERIFIED_PACKAGES_ENABLED, verified.N8N_UNVERIFIED_PACKAGES_ENABLED], ["true", "true", "false"]);
+    const any = n8nEnvironment(plan({ id: "a", port: 5701, communityPackages: "any" }), SECRETS);
+    assert.deepEqual([any.N8N_COMMUNITY_PACKAGES_ENABLED, any.N8N_UNVERIFIED_PACKAGES_ENABLED], ["true", "true"]);
+});
+
+test("a tenant's env cannot turn a protection off: each such variable is refused with the field to use instead", () => {
+    for (const name of ["N8N_COMMUNITY_PACKAGES_ENABLED", "N8N_UNVERIFIED_PACKAGES_ENABLED"]) assert.match(reservedEnvReason(name) ?? "", /set "communityPackages"/, name);
+    for (const name of ["NODES_EXCLUDE", "NODES_INCLUDE", "N8N_BLOCK_ENV_ACCESS_IN_NODE", "N8N_RESTRICT_FILE_ACCESS_TO", "N8N_GIT_NODE_ENABLE_HOOKS", "N8N_PYTHON_ENABLED", "N8N_AWS_SYSTEM_CREDENTIALS_ACCESS_ENABLED", "N8N_INSECURE_DISABLE_WEBHOOK_IFRAME_SANDBOX"]) {
+        assert.match(reservedEnvReason(name) ?? "", /fixes what a tenant's workflow code may reach/, name);
+    }
 });

@@ -30,6 +30,50 @@ export const N8N_SECRET_FILES = {
     runnerToken: secretFile("runner-token", "1000", (runtime) => runtime.runnerToken),
 };
 
+/**
+ * n8n's own blocked ranges (2.41.1's `default`: private, loopback, link-local, documentation), plus
+ * what n8n 3 adds to them: the carrier-grade NAT range, where cloud providers put internal
+ * services, and IPv6 transition ranges (NAT64, 6to4, Teredo) and IPv4-mapped addresses, through
+ * which an IPv6 address can lead to an IPv4 one the default would block.
+ */
+export const SSRF_BLOCKED_IP_RANGES = ["default", "100.64.0.0/10", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::ffff:0:0/96"].join(",");
+
+/** Nodes n8n 2.41.1 leaves out by default (`@n8n/config` NodesConfig), named here so that no default can bring them back. */
+export const EXCLUDED_NODES = ["n8n-nodes-base.executeCommand", "n8n-nodes-base.localFileTrigger"];
+
+/** Where the tenant's workflows may read and write files (Read/Write Files from Disk, ...). */
+export const N8N_FILES_FOLDER = "/home/node/.n8n-files";
+
+/**
+ * What a tenant's workflow code may do inside n8n, decided here rather than by n8n's defaults,
+ * which change between versions (read from `@n8n/config` 2.41.1: SecurityConfig, NodesConfig, and
+ * the community-packages module's config). A tenant changes one only through a named field of
+ * tenants.json (`communityPackages`), never through `env` (fleet/tenants/reservedEnv.ts).
+ */
+function hardening(plan: TenantPlan): Record<string, string> {
+    return {
+        // Community packages run unsandboxed in main and workers: off unless the tenant buys them.
+        N8N_COMMUNITY_PACKAGES_ENABLED: String(plan.communityPackages !== "off"),
+        N8N_VERIFIED_PACKAGES_ENABLED: String(plan.communityPackages !== "off"),
+        N8N_UNVERIFIED_PACKAGES_ENABLED: String(plan.communityPackages === "any"),
+        NODES_EXCLUDE: JSON.stringify(EXCLUDED_NODES),
+        // Expressions and Code nodes see no environment variable (the container's settings).
+        N8N_BLOCK_ENV_ACCESS_IN_NODE: "true",
+        N8N_RESTRICT_FILE_ACCESS_TO: N8N_FILES_FOLDER,
+        N8N_BLOCK_FILE_ACCESS_TO_N8N_FILES: "true",
+        // The git node: no bare repositories, no hooks, no config keys that run commands.
+        N8N_GIT_NODE_DISABLE_BARE_REPOS: "true",
+        N8N_GIT_NODE_ENABLE_HOOKS: "false",
+        N8N_GIT_NODE_ENABLE_ALL_CONFIG_KEYS: "false",
+        // Only the JavaScript runner runs beside each worker.
+        N8N_PYTHON_ENABLED: "false",
+        // Never the host's own cloud credentials (an instance role), never HTML served unsandboxed.
+        N8N_AWS_SYSTEM_CREDENTIALS_ACCESS_ENABLED: "false",
+        N8N_INSECURE_DISABLE_WEBHOOK_IFRAME_SANDBOX: "false",
+        N8N_INSECURE_DISABLE_FORM_HTML_SANDBOX: "false",
+    };
+}
+
 export function n8nEnvironment(
     plan: TenantPlan,
     runtime: Pick<TenantRuntime, "databaseHost">,
@@ -79,9 +123,11 @@ export function n8nEnvironment(
         // Workflows may not call private, loopback, link-local (the cloud metadata service) or
         // documentation addresses: n8n's own protection, checked on every redirect and at connect time.
         N8N_SSRF_PROTECTION_ENABLED: "true",
-        N8N_SSRF_BLOCKED_IP_RANGES: "default",
+        N8N_SSRF_BLOCKED_IP_RANGES: SSRF_BLOCKED_IP_RANGES,
         ...(plan.outbound.allowHostnames.length > 0 ? { N8N_SSRF_ALLOWED_HOSTNAMES: plan.outbound.allowHostnames.join(",") } : {}),
         ...(plan.outbound.allowIpRanges.length > 0 ? { N8N_SSRF_ALLOWED_IP_RANGES: plan.outbound.allowIpRanges.join(",") } : {}),
+
+        ...hardening(plan),
 
         GENERIC_TIMEZONE: plan.timezone,
         TZ: plan.timezone,

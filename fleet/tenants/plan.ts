@@ -22,6 +22,9 @@ export interface OutboundExceptions {
 
 export type TenantStatus = "active" | "suspended" | "archived";
 
+/** Which community node packages the tenant's owner may install: none, n8n-verified ones, or any. */
+export type CommunityPackages = "off" | "verified" | "any";
+
 /** When the backup sidecar takes a set, and which sets it keeps. */
 export interface BackupPlan {
     schedule: "hourly" | "daily";
@@ -53,6 +56,8 @@ export interface TenantPlan {
     env: Readonly<Record<string, string>>;
     /** Exceptions to n8n's protection against requests to private, local and metadata addresses. */
     outbound: OutboundExceptions;
+    /** Community node packages run unsandboxed in main and workers: off unless sold. */
+    communityPackages: CommunityPackages;
     names: TenantNames;
 }
 
@@ -71,6 +76,7 @@ export interface ResolvedSettings {
     database: DatabaseSpec;
     env: Record<string, string>;
     outbound: OutboundExceptions;
+    communityPackages: CommunityPackages;
 }
 
 export function resolveSettings(entry: TenantEntry, defaults: TenantSettings, defaultTarget: string | undefined): ResolvedSettings {
@@ -90,6 +96,7 @@ export function resolveSettings(entry: TenantEntry, defaults: TenantSettings, de
             allowHostnames: entry.outbound?.allowHostnames ?? defaults.outbound?.allowHostnames ?? BUILT_IN_DEFAULTS.outbound.allowHostnames,
             allowIpRanges: entry.outbound?.allowIpRanges ?? defaults.outbound?.allowIpRanges ?? BUILT_IN_DEFAULTS.outbound.allowIpRanges,
         },
+        communityPackages: entry.communityPackages ?? defaults.communityPackages ?? BUILT_IN_DEFAULTS.communityPackages,
     };
 }
 
@@ -145,6 +152,7 @@ export function planTenant(entry: TenantEntry, settings: ResolvedSettings, targe
         database: planDatabase(entry.id, settings.database, target),
         env: settings.env,
         outbound: settings.outbound,
+        communityPackages: settings.communityPackages,
         names: tenantNames(entry.id),
     };
 }

@@ -22,6 +22,25 @@ const RESERVED: readonly ReservedFamily[] = [
     { names: ["N8N_USER_FOLDER", "N8N_DIAGNOSTICS_ENABLED", "N8N_VERSION_NOTIFICATIONS_ENABLED", "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS"], reason: "n8n-fleet fixes it for every tenant (data folder on the tenant's volume, telemetry off); remove it" },
     { names: ["N8N_SSRF_"], reason: "n8n-fleet turns the protection against requests to private and metadata addresses on for every tenant; remove it and list exceptions in `outbound` instead" },
     { names: ["N8N_GRACEFUL_SHUTDOWN_TIMEOUT"], reason: "n8n-fleet sets it together with the time Docker waits before it kills a stopping container; remove it" },
+    {
+        names: ["N8N_COMMUNITY_PACKAGES_", "N8N_VERIFIED_PACKAGES_ENABLED", "N8N_UNVERIFIED_PACKAGES_ENABLED", "N8N_REINSTALL_MISSING_PACKAGES"],
+        reason: 'community packages run unsandboxed in the tenant\'s n8n, so n8n-fleet decides them; remove it and set "communityPackages" ("off", "verified" or "any") instead',
+    },
+    {
+        names: [
+            "NODES_EXCLUDE",
+            "NODES_INCLUDE",
+            "N8N_BLOCK_ENV_ACCESS_IN_NODE",
+            "N8N_RESTRICT_FILE_ACCESS_TO",
+            "N8N_BLOCK_FILE_ACCESS_TO_N8N_FILES",
+            "N8N_BLOCK_FILE_PATTERNS",
+            "N8N_GIT_NODE_",
+            "N8N_PYTHON_ENABLED",
+            "N8N_AWS_SYSTEM_CREDENTIALS_",
+            "N8N_INSECURE_",
+        ],
+        reason: "n8n-fleet fixes what a tenant's workflow code may reach inside n8n (nodes, environment, files, git, cloud credentials) for every tenant, as a host of untrusted code must; remove it",
+    },
 ];
 
 function matches(name: string, reserved: string): boolean {

@@ -27,6 +27,7 @@ export const BUILT_IN_DEFAULTS = {
     env: {},
     outbound: { allowHostnames: [], allowIpRanges: [] },
     backup: { schedule: "daily", keep: { hourly: 24, daily: 7, weekly: 4 } },
+    communityPackages: "off",
 } as const;
 
 const resources = z
@@ -154,6 +155,10 @@ const tenantSettings = {
     database,
     env,
     outbound,
+    communityPackages: z.enum(["off", "verified", "any"]).meta({
+        description:
+            "Whether the tenant's owner may install community node packages, which run unsandboxed in its main and workers: `off`, `verified` (those n8n has verified) or `any`. Default `off`; turning it on is shown as a risk by `npm run plan`.",
+    }),
 };
 
 /** What `defaults` may hold: every tenant setting, each optional. */
