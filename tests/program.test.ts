@@ -267,6 +267,12 @@ describe("limits and hardening", () => {
         }
     });
 
+    test("PostgreSQL's entrypoint keeps only the capabilities it needs to own its data folder and drop to its user", () => {
+        for (const id of IDS) {
+            assert.deepEqual(container(id, "postgres")[0].inputs.capabilities, { drops: ["ALL"], adds: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID"] });
+        }
+    });
+
     test("every container rotates its logs, restarts unless stopped, forbids new privileges and names its tenant and fleet", () => {
         for (const c of run.ofType(TYPES.container)) {
             assert.equal(c.inputs.restart, c.inputs.attach ? "no" : "unless-stopped", c.name);

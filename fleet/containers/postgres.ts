@@ -75,8 +75,13 @@ export function postgresContainer(plan: TenantPlan): ContainerSpec {
         secretFiles: Object.values(POSTGRES_SECRET_FILES),
         ports: [],
         healthcheck: postgresHealthcheck(),
-        // The entrypoint starts as root to own the data folder, then drops to `postgres` itself.
-        dropCapabilities: false,
+        // The entrypoint starts as root to own the data folder, then drops to `postgres` itself
+        // (docker-library/postgres docker-entrypoint.sh): `find ... -exec chown` over the data folder
+        // (CHOWN, and DAC_OVERRIDE to walk a 0700 folder it does not own), `chmod` of folders postgres
+        // owns (FOWNER), and gosu to the postgres user (SETUID, SETGID). Nothing else; PostgreSQL
+        // itself then runs with none.
+        dropCapabilities: true,
+        addCapabilities: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID"],
         stopGraceSeconds: POSTGRES_STOP_GRACE_SECONDS,
         waitForHealthy: true,
         after: [],
