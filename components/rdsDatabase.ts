@@ -5,18 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { TenantPlan } from "../fleet/tenants/plan";
-import { RDS_PORT, RdsPlan } from "../fleet/tenants/database";
+import { RDS_PORT } from "../fleet/tenants/database";
+import type { RdsDatabaseArgs, RdsDatabaseModule } from "./rdsTypes";
 
-/** Arguments of {@link RdsDatabase}. */
-export interface RdsDatabaseArgs {
-    plan: TenantPlan;
-    database: RdsPlan;
-    /** The master user's password, generated and kept as a secret by the tenant. */
-    masterPassword: pulumi.Input<string>;
-    /** Label value that names the fleet, such as `n8n-fleet/dev`; tagged on every resource. */
-    fleet: string;
-}
+export type { RdsDatabaseArgs };
 
 /**
  * A manual snapshot's identifier: letters, digits and single hyphens, unique in the account and
@@ -139,3 +131,6 @@ export class RdsDatabase extends pulumi.ComponentResource {
         this.registerOutputs({ address: this.address });
     }
 }
+
+// What the loader promises of this module (components/rdsTypes.ts), checked where both are known.
+void ({ RdsDatabase } satisfies RdsDatabaseModule);
