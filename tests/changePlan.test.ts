@@ -4,14 +4,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ChangePlan, compareFleets } from "../fleet/review/changePlan";
 import { bar, renderMarkdown, renderText } from "../fleet/review/changePlanReport";
 import { formatProblems } from "../fleet/forms/problems";
-import { PROJECT_ROOT } from "./harness/runFleet";
+import { LOCAL_STACK_CONFIG, projectWith, stackFileText } from "./harness/projectCopy";
 import { targetsOf, validate } from "./harness/plans";
-import { tempFolder, writeTempFile } from "./harness/tempFiles";
+import { writeTempFile } from "./harness/tempFiles";
 
 const TARGETS = targetsOf({
     "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32, diskGb: 100 } },
@@ -186,52 +186,53 @@ describe("the command", () => {
         });
     }
 
+    /** A project of its own with one stack, dev, on one local host, and this tenants file. */
+    const devProject = (tenants: object) => projectWith({ "Pulumi.dev.yaml": stackFileText(LOCAL_STACK_CONFIG), "tenants.json": tenants });
+
     test("compares the working tree with a git ref, reading the base's stack and tenants files from git", () => {
-        // A repository of its own, holding this project's code and dependencies.
-        const repo = join(tempFolder(), "repo");
-        for (const path of ["scripts", "fleet", "package.json", "tsconfig.json", "Pulumi.yaml", "Pulumi.dev.yaml"]) cpSync(join(PROJECT_ROOT, path), join(repo, path), { recursive: true });
-        symlinkSync(join(PROJECT_ROOT, "node_modules"), join(repo, "node_modules"));
+        const repo = devProject({ tenants: [ACME, { id: "old", port: 5709, status: "archived" }, { id: "kept", port: 5710 }] });
         const git = (...args: string[]) => execFileSync("git", ["-C", repo, "-c", "user.email=ci@example.com", "-c", "user.name=CI", ...args], { encoding: "utf8" });
         git("init", "-q");
-        writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [ACME, { id: "old", port: 5709, status: "archived" }, { id: "kept", port: 5710 }] }));
         git("add", ".");
         git("commit", "-qm", "base");
         writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [{ ...ACME, workers: 2 }, { id: "new", port: 5702 }] }));
 
-        const result = plan(repo, "--base", "HEAD");
-        assert.equal(result.status, 1, "kept left the file without being archived");
+        const result = plan(repo, "--base", "HEAD", "--stack", "dev");
+        assert.equal(result.status, 3, "kept left the file without being archived: blocked");
         assert.match(result.stdout, /^n8n-fleet plan for stack dev: tenants\.json against HEAD\n\nBLOCKED \(1\)/);
         assert.match(result.stdout, /  - kept +\[local\]  removed\n  - old +\[local\]  removed\n  ~ acme  +\[local\]  workers 1 -> 2\n  \+ new  +\[local\]  added: /);
-        assert.match(plan(repo, "--base", "HEAD", "--format", "markdown").stdout, /^### n8n-fleet plan for stack `dev`/);
+        assert.match(plan(repo, "--base", "HEAD", "--stack", "dev", "--format", "markdown").stdout, /^### n8n-fleet plan for stack `dev`/);
         writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [{ ...ACME, workers: 2 }, { id: "kept", port: 5710 }, { id: "new", port: 5702 }] }));
-        assert.equal(plan(repo, "--base", "HEAD").status, 0, "an archived tenant may leave");
+        assert.equal(plan(repo, "--base", "HEAD", "--stack", "dev").status, 0, "an archived tenant may leave");
     });
 
     test("a base that is a file is compared with the stack's tenants file, or with the file given", () => {
+        const project = devProject({ tenants: [{ id: "client-a", port: 5678 }, { id: "client-b", port: 5679 }] });
         const base = writeTempFile("base.json", JSON.stringify({ tenants: [{ id: "client-a", port: 5678 }] }));
         const head = writeTempFile("head.json", JSON.stringify({ tenants: [{ id: "client-a", port: 5678, concurrency: 20 }] }));
-        const result = plan(PROJECT_ROOT, "--base", base, head);
+        const result = plan(project, "--base", base, head);
         assert.equal(result.status, 0, result.stderr);
         assert.match(result.stdout, /~ client-a +\[local\] +concurrency 10 -> 20/);
-        const repoFile = plan(PROJECT_ROOT, "--base", base);
-        assert.match(repoFile.stdout, /\+ client-b/, "the stack's tenants.json adds client-b to the base");
+        const stackFile = plan(project, "--base", base);
+        assert.match(stackFile.stdout, /\+ client-b/, "the stack's tenants.json adds client-b to the base");
     });
 
     test("an invalid head prints its problems instead of a plan, and exits 1", () => {
+        const project = devProject({ tenants: [] });
         const head = writeTempFile("head.json", JSON.stringify({ tenants: [{ id: "client-a", port: 5678, wrokers: 2 }] }));
-        const result = plan(PROJECT_ROOT, "--base", head, head);
+        const result = plan(project, "--base", head, head);
         assert.equal(result.status, 1);
         assert.equal(result.stdout, "");
         assert.match(result.stderr, /tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?[\s\S]*no plan/);
     });
 
     test("a base that is neither a file nor a ref, or an unknown format, is a usage error", () => {
-        const unknown = plan(PROJECT_ROOT, "--base", "no-such-branch");
+        const project = devProject({ tenants: [ACME] });
+        const unknown = plan(project, "--base", "no-such-branch");
         assert.equal(unknown.status, 2);
         assert.match(unknown.stderr, /--base no-such-branch is neither a file nor a git commit, branch or tag/);
-        const format = plan(PROJECT_ROOT, "--format", "html");
+        const format = plan(project, "--format", "html");
         assert.equal(format.status, 2);
         assert.match(format.stderr, /--format html is not text or markdown/);
-        assert.ok(readFileSync(join(PROJECT_ROOT, "tenants.json"), "utf8").length > 0);
     });
 });

