@@ -94,10 +94,40 @@ describe("each kind of change, per tenant", () => {
         assert.match(risksOf(smaller, "acme")[0], /gets less CPU or memory/);
     });
 
-    test("a move to another target is a risk: the data does not move", () => {
+    test("a move to another target is blocked, with where the steps are: the data does not move and pulumi up would stop", () => {
         const plan = planOf([ACME], [{ ...ACME, target: "us-1" }]);
         assert.match(detailsOf(plan, "acme")[0], /moved from target eu-1 to us-1/);
-        assert.match(risksOf(plan, "acme")[0], /data does not move by itself/);
+        assert.match(plan.blocked.map((b) => `${b.tenant} ${b.what} ${b.todo}`).join(), /acme moves from target eu-1 to us-1: its data does not move with it.* Keep it on eu-1 in this change.*README\.md#operating-the-fleet, "Moving a tenant to another target"/);
+    });
+
+    test("a new tenant's line shows every setting that is not the fleet's default", () => {
+        const plan = planOf([], [
+            {
+                id: "globex",
+                port: 5702,
+                status: "suspended",
+                concurrency: 5,
+                timezone: "Asia/Tokyo",
+                backup: { schedule: "hourly" },
+                env: { N8N_SMTP_HOST: "smtp.secret.example" },
+                outbound: { allowHostnames: ["api.partner.example"], allowIpRanges: ["10.20.0.0/16"] },
+            },
+        ]);
+        assert.deepEqual(detailsOf(plan, "globex"), [
+            "n8n 2.41.1, 1 worker, 2 CPU / 4 GB / 10 GB disk, port 5702, http://eu-1.example.com:5702/, suspended, concurrency 5, time zone Asia/Tokyo, backups hourly, keeping 24 hourly, 7 daily, 4 weekly, environment N8N_SMTP_HOST, outbound exceptions api.partner.example 10.20.0.0/16",
+        ]);
+    });
+
+    test("outbound exceptions, on a new tenant or added to one, are a risk for the reviewer to agree to", () => {
+        const opened = { outbound: { allowIpRanges: ["10.20.0.0/16"] } };
+        assert.match(risksOf(planOf([], [{ ...ACME, ...opened }]), "acme")[0], /may call 10\.20\.0\.0\/16 although private and local addresses are blocked/);
+        assert.match(risksOf(planOf([ACME], [{ ...ACME, ...opened }]), "acme")[0], /may call 10\.20\.0\.0\/16/);
+        assert.deepEqual(planOf([{ ...ACME, ...opened }], [{ ...ACME, ...opened }]).risks, [], "an exception already deployed is not raised again");
+    });
+
+    test("an n8n version newer than the pin is a risk: nothing offline can tell it exists", () => {
+        assert.match(risksOf(planOf([ACME], [{ ...ACME, n8nVersion: "2.99.0" }]), "acme")[0], /runs n8n 2\.99\.0, newer than the fleet's pin \(2\.41\.1\).* Check that n8n 2\.99\.0 is released/);
+        assert.deepEqual(planOf([], [{ ...ACME, n8nVersion: "2.40.0" }]).risks, []);
     });
 
     test("environment changes name the variables and never show their values", () => {
@@ -151,7 +181,7 @@ describe("renderings", () => {
                 "",
                 "RISKS (1)",
                 "  ! old leaves the stack: its volumes and backups stay on the host, no longer managed, and its key leaves the stack's outputs.",
-                "    what to do: Check the key is escrowed; delete its volumes by hand only when the contract says so (README.md#day-two-operations (Offboarding a tenant on purpose)).",
+                "    what to do: Check the key is escrowed; delete its volumes by hand only when the contract says so (README.md#day-two-operations, \"Offboarding\").",
                 "",
                 "TENANTS (1 added, 1 changed, 1 removed, 0 unchanged)",
                 "  - old   [eu-1]  removed",
