@@ -3,8 +3,8 @@
  * what a change of tenants.json and of the stacks' targets means per tenant and per target, with
  * the risky parts first. Compares the working tree (or the file given) with a base: a git ref
  * (`origin/main` by default), whose stack file and tenants file are read from git, or a tenants
- * file. Without --stack, every stack of the project, blocked and invalid ones first. Needs no
- * credentials and no Pulumi CLI.
+ * file. Without --stack, every stack CI deploys (local ones left out), blocked and invalid ones
+ * first. Needs no credentials and no Pulumi CLI.
  *
  * Exit codes: 0 the plan; 1 a stack's tenants or stack file is invalid (its problems instead of
  * its plan); 2 a wrong command line; 3 the change is blocked (the plan says why and what to do).
@@ -16,14 +16,14 @@ import { compareFleets, ChangePlan, FleetSnapshot } from "../fleet/review/change
 import { PlanContext, renderMarkdown, renderProblemsMarkdown, renderStacksSummaryMarkdown, renderText } from "../fleet/review/changePlanReport";
 import { Problem, formatProblems } from "../fleet/forms/problems";
 import { loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml, StackFleetResult } from "../fleet/stacks/stackFleet";
-import { stacksFromFileNames } from "../fleet/stacks/stacks";
+import { deployedStacks, localStacksNote, stacksFromFileNames } from "../fleet/stacks/stacks";
 import type { RawStackSettings } from "../fleet/targets/stackSettings";
 import { fail, parseCommandLine } from "./cli";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 const USAGE = [
     "usage: npm run plan -- [--stack <name>] [--base <git ref or file>] [<tenants file>] [--format text|markdown]",
-    "  no --stack: every Pulumi.<stack>.yaml of the project; a tenants file: that file against --stack (needed when there are several stacks)",
+    "  no --stack: every stack CI deploys (local ones only with --stack); a tenants file: that file against --stack (needed when there are several stacks)",
     "  exit 0: the plan; 1: a file is invalid (its problems instead of a plan); 2: a wrong command line; 3: the change is blocked",
 ].join("\n");
 
@@ -157,12 +157,20 @@ function main(): void {
             fail(`${stackFileName(values.stack)}: there is no stack "${values.stack}". Fix: pass --stack with one of the Pulumi.<stack>.yaml files of the project.`, EXIT.invalid);
         }
         stacks = [values.stack];
-    } else {
+    } else if (positionals[0] !== undefined) {
+        // A tenants file is planned against one stack's targets: the project's only one, local or not.
         const listed = stacksFromFileNames(readdirSync(PROJECT_ROOT));
+        const all = listed.ok ? listed.stacks : [];
+        if (all.length !== 1) fail(`a tenants file is planned against one stack, and this project has ${all.length}: ${all.join(", ")}. Fix: add --stack <name>.\n${USAGE}`, 2);
+        stacks = all;
+    } else {
+        const listed = deployedStacks(PROJECT_ROOT);
         if (!listed.ok) fail(listed.error, EXIT.invalid);
         stacks = listed.stacks;
-        if (positionals[0] !== undefined && stacks.length > 1) {
-            fail(`a tenants file is checked against one stack, and this project has ${stacks.length}: ${stacks.join(", ")}. Fix: add --stack <name>.\n${USAGE}`, 2);
+        if (listed.local.length > 0) process.stderr.write(`note: ${localStacksNote(listed.local)}; plan one with --stack.\n`);
+        if (stacks.length === 0) {
+            process.stdout.write(`No stack to plan: every stack of the project is local (${listed.local.join(", ")}), and CI deploys none of them. Plan one with --stack <name>.\n`);
+            return;
         }
     }
 

@@ -4,12 +4,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ChangePlan, compareFleets } from "../fleet/review/changePlan";
+import { ChangePlan, MOVING_DOCS, OFFBOARDING_DOCS, compareFleets } from "../fleet/review/changePlan";
 import { bar, renderMarkdown, renderText } from "../fleet/review/changePlanReport";
 import { formatProblems } from "../fleet/forms/problems";
 import { LOCAL_STACK_CONFIG, projectWith, stackFileText } from "./harness/projectCopy";
+import { PROJECT_ROOT } from "./harness/runFleet";
 import { targetsOf, validate } from "./harness/plans";
 import { writeTempFile } from "./harness/tempFiles";
 
@@ -207,6 +208,19 @@ describe("renderings", () => {
     });
 });
 
+test("the README sections the plan sends a reader to exist", () => {
+    const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+    for (const link of [OFFBOARDING_DOCS, MOVING_DOCS]) {
+        const [, anchor, phrase] = /^README\.md#([\w-]+), "(.+)"$/.exec(link) ?? [];
+        assert.ok(anchor && phrase, link);
+        const headings = [...readme.matchAll(/^#+ (.+)$/gm)].map((m) => ({ slug: m[1].toLowerCase().replace(/[^\w\s-]/g, "").replace(/\s+/g, "-"), at: m.index }));
+        const section = headings.findIndex((h) => h.slug === anchor);
+        assert.notEqual(section, -1, `${link}: no heading #${anchor}`);
+        const text = readme.slice(headings[section].at, headings[section + 1]?.at);
+        assert.match(text, new RegExp(`\\*\\*${phrase}[.*]`), `${link}: no paragraph "${phrase}" in that section`);
+    }
+});
+
 describe("the command", () => {
     function plan(cwd: string, ...args: string[]) {
         return spawnSync(process.execPath, ["--require", "ts-node/register", join(cwd, "scripts", "plan.ts"), ...args], {
@@ -243,7 +257,7 @@ describe("the command", () => {
         const result = plan(project, "--base", base, head);
         assert.equal(result.status, 0, result.stderr);
         assert.match(result.stdout, /~ client-a +\[local\] +concurrency 10 -> 20/);
-        const stackFile = plan(project, "--base", base);
+        const stackFile = plan(project, "--base", base, "--stack", "dev");
         assert.match(stackFile.stdout, /\+ client-b/, "the stack's tenants.json adds client-b to the base");
     });
 
@@ -254,6 +268,25 @@ describe("the command", () => {
         assert.equal(result.status, 1);
         assert.equal(result.stdout, "");
         assert.match(result.stderr, /tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?[\s\S]*no plan/);
+    });
+
+    test("without --stack, every stack CI deploys is planned, blocked ones first; a local stack only when named", () => {
+        const remote = (host: string, tenantsFile: string) => stackFileText({ "n8n-fleet:tenantsFile": tenantsFile, "n8n-fleet:targets": { "host-1": { dockerHost: host, publicHost: "h.example.com", capacity: { cpus: 16, memoryGb: 32 } } } });
+        const project = projectWith({
+            "Pulumi.dev.yaml": stackFileText(LOCAL_STACK_CONFIG),
+            "tenants.json": { tenants: [ACME] },
+            "Pulumi.eu.yaml": remote("ssh://deploy@eu.example.com", "tenants-eu.json"),
+            "Pulumi.us.yaml": remote("ssh://deploy@us.example.com", "tenants-us.json"),
+            "tenants-eu.json": { tenants: [ACME] },
+            "tenants-us.json": { tenants: [] },
+        });
+        const base = writeTempFile("base.json", JSON.stringify({ tenants: [{ id: "globex", port: 5702 }] }));
+        const result = plan(project, "--base", base);
+        assert.equal(result.status, 3, result.stderr);
+        assert.match(result.stdout, /^n8n-fleet plan for stack eu: [\s\S]*BLOCKED \(1\)[\s\S]*\nn8n-fleet plan for stack us: /);
+        assert.doesNotMatch(result.stdout, /stack dev/);
+        assert.match(result.stderr, /left out as local .*: dev; plan one with --stack/);
+        assert.match(plan(project, "--base", base, "--stack", "dev").stdout, /^n8n-fleet plan for stack dev: /);
     });
 
     test("a base that is neither a file nor a ref, or an unknown format, is a usage error", () => {

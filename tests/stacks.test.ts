@@ -74,6 +74,19 @@ test("without a folder, the stacks are the project's own, each with its stack fi
     assert.equal(result.stdout, '["dev","prod-eu"]\n');
 });
 
+test("a local stack, with a Docker host on a unix:// socket, is left out of CI's list and named on standard error", () => {
+    const folder = folderWith("Pulumi.prod.yaml", "Pulumi.dev.yaml");
+    const target = (dockerHost: string) => `config:\n  n8n-fleet:targets:\n    host-1: { dockerHost: "${dockerHost}", publicHost: h.example.com, capacity: { cpus: 4, memoryGb: 8 } }\n`;
+    writeFileSync(join(folder, "Pulumi.dev.yaml"), target("unix:///var/run/docker.sock"));
+    writeFileSync(join(folder, "Pulumi.prod.yaml"), target("ssh://deploy@h.example.com"));
+    const result = stacks(folder);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, '["prod"]\n');
+    assert.match(result.stderr, /left out as local \(a Docker host on a unix:\/\/ socket, which on a CI runner is its own Docker\): dev/);
+    writeFileSync(join(folder, "Pulumi.prod.yaml"), target("unix:///run/docker.sock"));
+    assert.equal(stacks(folder).stdout, "[]\n", "only local stacks: an empty list, which the workflows skip");
+});
+
 test("a wrong command line prints the usage with exit code 2", () => {
     for (const args of [["--format", "yaml"], ["a", "b"], ["--stak"]]) {
         const result = stacks(...args);

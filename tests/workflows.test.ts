@@ -203,7 +203,7 @@ test("a deployment runs pulumi up per stack on a push to main, behind the stack'
     const deploy = byFile("deploy.yml");
     assert.deepEqual((deploy.on.push as { branches: string[] }).branches, ["main"]);
     const job = deploy.jobs.deploy;
-    assert.equal(job.if, "github.ref == 'refs/heads/main'", "a manual run on another branch must not deploy it");
+    assert.equal(job.if, "github.ref == 'refs/heads/main' && needs.stacks.outputs.stacks != '[]'", "a manual run on another branch must not deploy it");
     assert.equal(job.environment, "${{ matrix.stack }}");
     assert.deepEqual(job.concurrency, { group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
     assert.equal(job.strategy?.["fail-fast"], false, "one stack's failure would cancel another's update halfway");
@@ -232,7 +232,7 @@ test("pull requests from forks still get tests, validation and the plan, and the
     assert.equal(pr.jobs.test.if, undefined);
     assert.equal(pr.jobs.plan.if, undefined);
     assert.match(stepNamed(pr.jobs.test, "npm run validate, every stack together").run ?? "", /npm run --silent validate;/, "no --stack: every stack, checked together");
-    assert.equal(pr.jobs.preview.if, FROM_SAME_REPOSITORY);
+    assert.equal(pr.jobs.preview.if, `${FROM_SAME_REPOSITORY} && needs.stacks.outputs.stacks != '[]'`);
     assert.equal(pr.jobs["preview-skipped"].if, FROM_A_FORK);
     const note = stepNamed(pr.jobs["preview-skipped"], "Say why there is no preview").run ?? "";
     assert.match(note, /fork.*no secrets/);
@@ -341,6 +341,40 @@ test("an invalid stack reaches the pull request with its problems and their fixe
     assert.match(result.summary, /#### ❌ Invalid[\s\S]*```text\ntenants-eu\.json:\d+:\d+: tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?/);
 });
 
+test("with only local stacks, CI previews, deploys and drift-checks nothing, instead of failing on an empty matrix", () => {
+    for (const { workflow, id, job } of allJobs().filter(({ job }) => job.strategy?.matrix !== undefined)) {
+        assert.match(job.if ?? "", /needs\.stacks\.outputs\.stacks != '\[\]'/, `${workflow.file}, job ${id}`);
+    }
+});
+
+test("the check to require, Preview, passes when every stack's preview passed or none had to run, and fails otherwise", () => {
+    const job = byFile("pull-request.yml").jobs["preview-all"];
+    assert.deepEqual([job.needs, job.if], [["stacks", "preview"], "always()"]);
+    const step = stepNamed(job, "Every stack's preview passed, or none had to run");
+    const outcome = (STACKS: string, PREVIEW: string) => runStep({ ...step, env: undefined }, tempFolder(), { STACKS, PREVIEW }).status;
+    assert.deepEqual(
+        [outcome("success", "success"), outcome("success", "skipped"), outcome("success", "failure"), outcome("success", "cancelled"), outcome("failure", "skipped")],
+        [0, 0, 1, 1, 1],
+    );
+});
+
+test("a deployment stops before anything when its environment has no protection rule: GitHub creates it unprotected at first use", () => {
+    const job = byFile("deploy.yml").jobs.deploy;
+    const step = stepNamed(job, "Refuse an environment without a protection rule");
+    assert.equal(job.steps?.[0], step, "the first step, before any secret or pulumi up");
+    // A stand-in for the GitHub CLI: answers the environment's protection rules with jq's result.
+    const bin = join(tempFolder(), `gh-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(bin);
+    writeFileSync(join(bin, "gh"), '#!/bin/sh\necho "$*" >> "$GH_CALLS"\nprintf "%s\\n" "$GH_RULES"\n', { mode: 0o755 });
+    const calls = join(bin, "calls");
+    const run = (rules: string) => runStep({ ...step, env: undefined }, bin, { PATH: `${bin}:${process.env.PATH}`, GH_RULES: rules, GH_CALLS: calls, STACK: "prod", GITHUB_REPOSITORY: "acme-org/n8n-fleet" });
+    const unprotected = run("");
+    assert.equal(unprotected.status, 1);
+    assert.match(unprotected.log, /::error title=Environment prod is not protected::Nothing was deployed\. Fix: under Settings > Environments > prod, add required reviewers/);
+    assert.equal(run("required_reviewers, branch_policy").status, 0);
+    assert.match(readFileSync(calls, "utf8"), /^api repos\/acme-org\/n8n-fleet\/environments\/prod --jq /);
+});
+
 /** Runs the comment step's script as actions/github-script would, against a recording stand-in for the GitHub API. */
 async function runPlanComment(plan: string, existing: { id: number; user: { type: string }; body: string }[]) {
     const script = stepNamed(byFile("pull-request.yml").jobs.plan, "Keep the plan in one pull-request comment").with?.script;
@@ -393,17 +427,19 @@ test("a plan too long for a comment is cut, and the comment points to the job su
     assert.match(body, /cut here: the whole plan is in the \[job summary\]\(https:\/\/github\.example\/runs\/7\)\.$/);
 });
 
-test("workflows read the repository only; a job asks for id-token only to assume the AWS role, and pull-requests: write only to comment", () => {
+test("workflows read the repository only; a job asks for id-token only to assume the AWS role, pull-requests: write only to comment, actions: read only to read its environment", () => {
     for (const workflow of workflows) assert.deepEqual(workflow.permissions, { contents: "read" }, workflow.file);
     for (const { workflow, id, job } of allJobs()) {
         const where = `${workflow.file}, job ${id}`;
         const uses = (job.steps ?? []).map((s) => s.uses ?? "");
         const comments = uses.some((u) => u.startsWith("actions/github-script@")) || (job.steps ?? []).some((s) => s.with?.["comment-on-pr"] === true);
         const assumesRole = uses.some((u) => u.startsWith("aws-actions/configure-aws-credentials@"));
+        const readsEnvironment = (job.steps ?? []).some((s) => /gh api "repos\/\$GITHUB_REPOSITORY\/environments\//.test(s.run ?? ""));
         const granted = job.permissions ?? {};
         assert.equal(granted["pull-requests"] === "write", comments, `${where}: pull-requests: write`);
         assert.equal(granted["id-token"] === "write", assumesRole, `${where}: id-token: write`);
-        for (const [scope, level] of Object.entries(granted)) assert.ok(["contents", "pull-requests", "id-token"].includes(scope) && level !== "write-all", `${where}: ${scope}: ${level}`);
+        assert.equal(granted.actions === "read", readsEnvironment, `${where}: actions: read`);
+        for (const [scope, level] of Object.entries(granted)) assert.ok(["contents", "pull-requests", "id-token", "actions"].includes(scope) && level !== "write-all", `${where}: ${scope}: ${level}`);
         assert.notEqual(granted.contents, "write", where);
     }
 });
