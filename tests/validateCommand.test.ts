@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT, writeTenantsFile } from "./harness/runFleet";
-import { LOCAL_STACK_CONFIG, folderWith, stackFileText } from "./harness/projectCopy";
+import { LOCAL_STACK_CONFIG, folderWith, projectWith, stackFileText } from "./harness/projectCopy";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { renderTenantsJsonSchema } from "../fleet/tenants/tenantsSchema";
@@ -67,6 +67,22 @@ test("an unknown stack is named with the fix", () => {
     const result = validate("--stack", "nope");
     assert.equal(result.status, 1);
     assert.match(result.stderr, /Pulumi\.nope\.yaml: .*there is no stack "nope"/);
+});
+
+test("npm run schema -- --help or a wrong argument prints the usage and leaves tenants.schema.json alone", () => {
+    const project = projectWith({ "tenants.schema.json": "not the schema\n" });
+    const schema = (...args: string[]) =>
+        spawnSync(process.execPath, ["--require", "ts-node/register", join(project, "scripts", "generate-schema.ts"), ...args], { cwd: project, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, encoding: "utf8" });
+    const help = schema("--help");
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run schema -- \[--check\]/);
+    assert.equal(schema("--chek").status, 2);
+    const check = schema("--check");
+    assert.equal(check.status, 1);
+    assert.match(check.stderr, /tenants\.schema\.json is stale\. Fix: run npm run schema/);
+    assert.equal(readFileSync(join(project, "tenants.schema.json"), "utf8"), "not the schema\n");
+    assert.equal(schema().status, 0);
+    assert.equal(readFileSync(join(project, "tenants.schema.json"), "utf8"), renderTenantsJsonSchema());
 });
 
 test("tenants.schema.json is generated from the schema in code and is not stale (npm run schema)", () => {

@@ -337,6 +337,16 @@ describe("refused: what the README promises never happens", () => {
 });
 
 describe("every problem at once", () => {
+    test("a fix's example is an id and a port the file does not use yet", () => {
+        const problems = problemsOf({ tenants: [{ id: "acme", port: 5701 }, { id: "client-a", port: 5702 }, { id: "Globex", port: 5701 }, { id: "b", port: 80 }] });
+        assertReports(
+            problems,
+            /tenants\[2\]\.id: .*Fix: .*such as "globex" or "initech"/,
+            /tenants\[2\]\.port: port 5701 is already published by "acme" .*such as 5703\./,
+            /tenants\[3\]\.port: 80 is below 1024\. Fix: .*such as 5703\./,
+        );
+    });
+
     test("a tenant whose id is invalid still takes part in the port and URL checks", () => {
         assertReports(
             problemsOf({ tenants: [{ id: "Client_A", port: 5701 }, { id: "b", port: 5701 }] }),

@@ -162,5 +162,7 @@ export function issueToProblems(issue: core.$ZodIssue, context: IssueContext, pr
             return [at(path, `${shown(value, path)} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}.${fix}`)];
     }
     // Schemas that set their own error text already say what is wrong and how to fix it.
-    return [at(path, issue.message.startsWith("Invalid") ? `${shown(value, path)} is not valid.${fix}` : `${issue.message}.`)];
+    // A message that says what is wrong but not how to fix it gets the field's fix.
+    if (issue.message.startsWith("Invalid")) return [at(path, `${shown(value, path)} is not valid.${fix}`)];
+    return [at(path, `${issue.message}.${issue.message.includes("Fix:") ? "" : fix}`)];
 }

@@ -194,7 +194,7 @@ export const tenantSchema = defaultsSchema.extend({
     id: z
         .string()
         .max(TENANT_ID_MAX_LENGTH)
-        .regex(TENANT_ID_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a DNS label. Fix: use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, such as "client-a"` })
+        .regex(TENANT_ID_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a DNS label: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen` })
         .meta({ description: `Stable key of the tenant: a DNS label of at most ${TENANT_ID_MAX_LENGTH} characters (lowercase letters, digits, hyphens; starts with a letter). Never rename it: every resource name derives from it.` }),
     port: z.int().min(1024).max(65535).meta({ description: "Host port the tenant's editor is published on, unique on its target, 1024 to 65535." }),
     url: z

@@ -9,7 +9,7 @@ import { TenantEntry, TenantSettings, defaultsSchema, tenantSchema, tenantsFileS
 import { isolationKeyReason } from "../tenants/reservedEnv";
 import { TenantPlan, planTenant, resolveSettings } from "../tenants/plan";
 import { Candidate, FleetSource } from "./candidates";
-import { HINTS, allowedKeys } from "./fieldHints";
+import { allowedKeys, freePort, hintsFor, portsIn } from "./fieldHints";
 import { duplicateKeys, parseJson } from "./tenantsFile";
 import { checkIds } from "./ids";
 import { checkDefaults } from "./defaults";
@@ -27,13 +27,13 @@ export function loadFleet(source: FleetSource): FleetResult {
 
     const problems: Problem[] = duplicateKeys(source, parsed.tree);
     const at = (path: JsonPath, message: string) => problems.push({ file: source.file, path, message, ...locate(parsed.text, parsed.tree, path) });
-    const context = { file: source.file, text: parsed.text, tree: parsed.tree, data: parsed.data, hints: HINTS, allowedKeys, isolationHint: isolationKeyReason };
+    const raw = parsed.data as { tenants?: unknown; defaults?: unknown } | undefined;
+    const rawTenants: unknown[] = raw && Array.isArray(raw.tenants) ? raw.tenants : [];
+    // Examples in fixes name an id and a port this file does not use yet.
+    const context = { file: source.file, text: parsed.text, tree: parsed.tree, data: parsed.data, hints: hintsFor(rawTenants), allowedKeys, isolationHint: isolationKeyReason };
 
     const schemaResult = tenantsFileSchema.safeParse(parsed.data);
     if (!schemaResult.success) problems.push(...schemaResult.error.issues.flatMap((issue) => issueToProblems(issue, context)));
-
-    const raw = parsed.data as { tenants?: unknown; defaults?: unknown } | undefined;
-    const rawTenants: unknown[] = raw && Array.isArray(raw.tenants) ? raw.tenants : [];
     const defaults: TenantSettings = salvage(defaultsSchema, raw?.defaults ?? {}) ?? {};
 
     checkDefaults(defaults, at);
@@ -48,7 +48,7 @@ export function loadFleet(source: FleetSource): FleetResult {
 
     const placed = candidates.filter((candidate) => checkTarget(candidate, defaults, source, at) && checkDatabase(candidate, defaults, source, at));
     candidates.forEach((candidate) => checkBudget(candidate, defaults, at));
-    checkPortsAndUrls(placed, source, at);
+    checkPortsAndUrls(placed, source, at, freePort(portsIn(rawTenants)));
     checkCapacity(placed, source, at);
 
     if (problems.length > 0) return { ok: false, problems: inFileOrder(dedupe(problems)) };
