@@ -91,7 +91,7 @@ function run(copy: string, args: string[]) {
     });
 }
 
-test("the tests that read the project pass on a copy whose tenants and stack files an operator has changed", { timeout: 300_000 }, () => {
+test("the tests that read the project pass on a copy whose tenants and stack files an operator has changed", { timeout: 600_000 }, () => {
     const files = testFilesReadingTheProject();
     for (const expected of ["changePlan.test.ts", "languageHost.test.ts", "stacks.test.ts", "validateCommand.test.ts"]) {
         assert.ok(files.includes(expected), `${expected} reads the project but is not selected: ${files.join(", ")}`);

@@ -35,12 +35,23 @@ test("a valid stack's tenants file is reported with the capacity used per target
 
 test("a broken file given as a path exits 1 and prints every problem with its fix", () => {
     const file = writeTenantsFile({ tenants: [{ id: "a", port: 5701 }, { id: "b", port: 5701, workers: 0 }] });
-    const result = validate(file);
+    const result = validate(file, "--dir", devStackWith({ tenants: [] }));
     assert.equal(result.status, 1);
     assert.match(result.stderr, /tenants\[1\]\.workers: 0 is below 1\. Fix: /);
     assert.match(result.stderr, /tenants\[1\]\.port: port 5701 is already published by "a"/);
     assert.match(result.stderr, /2 problem\(s\); nothing would be deployed/);
     assert.equal(result.stdout, "");
+});
+
+test("a tenants file without --stack is checked against the only stack, and needs --stack when there are several", () => {
+    const file = writeTenantsFile({ tenants: [{ id: "a", port: 5701 }] });
+    const one = validate(file, "--dir", devStackWith({ tenants: [] }));
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stdout, /is valid for stack dev: 1 tenant\(s\)/);
+    const two = folderWith({ "Pulumi.dev.yaml": stackFileText(LOCAL_STACK_CONFIG), "Pulumi.prod.yaml": stackFileText(LOCAL_STACK_CONFIG), "tenants.json": { tenants: [] } });
+    const several = validate(file, "--dir", two);
+    assert.equal(several.status, 2);
+    assert.match(several.stderr, /a tenants file is checked against one stack's targets, and .* has 2: dev, prod\. Fix: add --stack <name>\./);
 });
 
 test("the documented form, a tenants file and a stack, checks that file against that stack", () => {
