@@ -41,6 +41,8 @@ interface Checked {
     stack: string;
     /** A stack on this machine's Docker socket, which CI never deploys. */
     local: boolean;
+    /** Where a config path is in the stack file. */
+    locate: RawStackSettings["locate"];
     result: StackFleetResult;
     /** The tenants file as shown, and its text. */
     tenantsFile: string;
@@ -66,8 +68,8 @@ function checkStack(dir: string, stack: string, userDir: string, file?: string):
     });
     // Messages about the stack file name it as the user sees it.
     const stackFile = relative(userDir, join(dir, stackFileName(stack))) || stackFileName(stack);
-    if (!result.ok) return { stack, local, tenantsFile, tenantsText, result: { ok: false, problems: result.problems.map((p) => (p.file === stackFileName(stack) ? { ...p, file: stackFile } : p)) } };
-    return { stack, local, tenantsFile, tenantsText, result };
+    if (!result.ok) return { stack, local, locate: raw.locate, tenantsFile, tenantsText, result: { ok: false, problems: result.problems.map((p) => (p.file === stackFileName(stack) ? { ...p, file: stackFile } : p)) } };
+    return { stack, local, locate: raw.locate, tenantsFile, tenantsText, result };
 }
 
 function summary(checked: Checked): string {
@@ -118,7 +120,9 @@ function main(): void {
     const fleets: StackFleet[] = checked.flatMap((c) =>
         c.result.ok && !c.local ? [{ stack: c.stack, stackFile: relative(userDir, join(dir, stackFileName(c.stack))), tenantsFile: c.tenantsFile, tenantsText: c.tenantsText, tenants: c.result.tenants }] : [],
     );
-    const across = crossStackProblems(fleets);
+    // What two stacks share is located in the stack files too.
+    const locators = new Map(checked.map((c) => [relative(userDir, join(dir, stackFileName(c.stack))), c.locate]));
+    const across = crossStackProblems(fleets).map((p) => (p.line === undefined ? { ...p, ...locators.get(p.file)?.(p.path) } : p));
     if (across.length > 0) reportProblems(across);
     const local = checked.filter((c) => c.local).map((c) => c.stack);
     const together = fleets.length > 1 ? `\n${fleets.length} stacks checked together: no tenant, Docker host or host port is used by two of them.${local.length > 0 ? ` Local stacks (${local.join(", ")}) are not compared with the others.` : ""}\n` : "";

@@ -52,7 +52,7 @@ test("a Docker host declared by two stacks, and a port used twice on it, are nam
     writeFileSync(stackFile, readFileSync(stackFile, "utf8").replace("ssh://deploy@n8n-euw1-b.example.com", "ssh://deploy@n8n-use1-a.example.com"));
     const result = validate("--dir", dir);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /Pulumi\.us-east\.yaml: n8n-fleet:targets\.us-east-1a\.dockerHost: ssh:\/\/deploy@n8n-use1-a\.example\.com is also target "eu-west-1b" of stack eu-west/);
+    assert.match(result.stderr, /Pulumi\.us-east\.yaml:\d+:\d+: n8n-fleet:targets\.us-east-1a\.dockerHost: ssh:\/\/deploy@n8n-use1-a\.example\.com is also target "eu-west-1b" of stack eu-west/);
     assert.match(result.stderr, /tenants-us-east\.json:\d+:\d+: tenants\[0\]\.port: port 5701 on ssh:\/\/deploy@n8n-use1-a\.example\.com is also published by "umbrella"/);
 });
 
