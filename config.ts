@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./fleet/targets/stackSettings";
+import { CONFIG_NAMESPACE, rawStackSettings } from "./fleet/targets/stackSettings";
 import { loadFleetForStack, readTenantsFile } from "./fleet/stacks/stackFleet";
 import { formatProblems } from "./fleet/forms/problems";
 import type { TenantPlan } from "./fleet/tenants/plan";
@@ -21,7 +21,13 @@ export function loadStackFleet(): StackFleet {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const result = loadFleetForStack({
         stack: pulumi.getStack(),
-        raw: { tenantsFile: config.get("tenantsFile"), targets: config.getObject<unknown>("targets"), defaultTarget: config.get("defaultTarget") },
+        raw: {
+            // Every n8n-fleet key, so that a misspelt one is refused rather than ignored; objects as Pulumi parses them.
+            ...rawStackSettings(pulumi.runtime.allConfig()),
+            tenantsFile: config.get("tenantsFile"),
+            targets: config.getObject<unknown>("targets"),
+            defaultTarget: config.get("defaultTarget"),
+        },
         // Relative to the project, wherever `pulumi` was started.
         readTenants: (tenantsFile) => readTenantsFile(resolve(__dirname, tenantsFile), tenantsFile),
     });

@@ -10,7 +10,7 @@ import { join, relative, resolve } from "node:path";
 import Table from "cli-table3";
 import type { RawStackSettings } from "../fleet/targets/stackSettings";
 import { StackFleetResult, loadFleetForStack, readTenantsFile, stackFileName, stackSettingsFromYaml } from "../fleet/stacks/stackFleet";
-import { stacksFromFileNames } from "../fleet/stacks/stacks";
+import { isLocalStack, stacksFromFileNames } from "../fleet/stacks/stacks";
 import { StackFleet, crossStackProblems } from "../fleet/stacks/multiStack";
 import { capacityUsage } from "../fleet/tenants/capacity";
 import { Problem, formatProblems } from "../fleet/forms/problems";
@@ -21,7 +21,7 @@ const PROJECT_ROOT = resolve(__dirname, "..");
 const USAGE = [
     "usage: npm run validate -- [tenants-file] [--stack <stack>] [--dir <folder>]",
     "  no file and no --stack: every Pulumi.<stack>.yaml of the folder (default: the project), checked together",
-    "  --stack: that stack with its own tenants file; a tenants file: that file against --stack (default dev)",
+    "  --stack: that stack with its own tenants file; a tenants file: that file against --stack (which may be left out when there is one stack)",
 ].join("\n");
 
 function reportProblems(problems: readonly Problem[]): never {
@@ -39,6 +39,10 @@ function readStackSettings(dir: string, stack: string, userDir: string): RawStac
 
 interface Checked {
     stack: string;
+    /** A stack on this machine's Docker socket, which CI never deploys. */
+    local: boolean;
+    /** Where a config path is in the stack file. */
+    locate: RawStackSettings["locate"];
     result: StackFleetResult;
     /** The tenants file as shown, and its text. */
     tenantsFile: string;
@@ -48,6 +52,7 @@ interface Checked {
 /** One stack: its settings, then its tenants file (`file` if given, relative to the user; else the stack's own, relative to the folder). */
 function checkStack(dir: string, stack: string, userDir: string, file?: string): Checked {
     const raw = readStackSettings(dir, stack, userDir);
+    const local = isLocalStack(raw);
     let tenantsFile = "";
     let tenantsText = "";
     const result = loadFleetForStack({
@@ -63,8 +68,8 @@ function checkStack(dir: string, stack: string, userDir: string, file?: string):
     });
     // Messages about the stack file name it as the user sees it.
     const stackFile = relative(userDir, join(dir, stackFileName(stack))) || stackFileName(stack);
-    if (!result.ok) return { stack, tenantsFile, tenantsText, result: { ok: false, problems: result.problems.map((p) => (p.file === stackFileName(stack) ? { ...p, file: stackFile } : p)) } };
-    return { stack, tenantsFile, tenantsText, result };
+    if (!result.ok) return { stack, local, locate: raw.locate, tenantsFile, tenantsText, result: { ok: false, problems: result.problems.map((p) => (p.file === stackFileName(stack) ? { ...p, file: stackFile } : p)) } };
+    return { stack, local, locate: raw.locate, tenantsFile, tenantsText, result };
 }
 
 function summary(checked: Checked): string {
@@ -91,25 +96,37 @@ function main(): void {
     const userDir = process.env.INIT_CWD ?? process.cwd();
     const dir = values.dir === undefined ? PROJECT_ROOT : resolve(userDir, values.dir);
 
+    const listed = stacksFromFileNames(existsSync(dir) ? readdirSync(dir) : []);
+    if (values.stack === undefined && !listed.ok) fail(`${relative(userDir, dir) || "."}: ${listed.error} Or run it in the project, or pass --dir with the folder of the stack files.`);
+
     if (positionals[0] !== undefined || values.stack !== undefined) {
-        const checked = checkStack(dir, values.stack ?? "dev", userDir, positionals[0]);
+        let stack = values.stack;
+        if (stack === undefined) {
+            const stacks = listed.ok ? listed.stacks : [];
+            if (stacks.length !== 1) fail(`a tenants file is checked against one stack's targets, and ${relative(userDir, dir) || "."} has ${stacks.length}: ${stacks.join(", ")}. Fix: add --stack <name>.\n${USAGE}`, 2);
+            stack = stacks[0];
+        }
+        const checked = checkStack(dir, stack, userDir, positionals[0]);
         if (!checked.result.ok) reportProblems(checked.result.problems);
         process.stdout.write(summary(checked));
         return;
     }
-
-    const listed = stacksFromFileNames(existsSync(dir) ? readdirSync(dir) : []);
-    if (!listed.ok) fail(listed.error);
-    if (listed.stacks.length === 0) fail(`${relative(userDir, dir) || "."} holds no Pulumi.<stack>.yaml file. Fix: run it in the project, or pass --dir with the folder of the stack files.`);
+    // For the compiler: a folder without stacks ended the run above.
+    if (!listed.ok) return;
     const checked = listed.stacks.map((stack) => checkStack(dir, stack, userDir));
     const problems = checked.flatMap((c) => (c.result.ok ? [] : c.result.problems));
     if (problems.length > 0) reportProblems(problems);
+    // A local stack (the example on this machine's Docker) may hold the same tenants as a real one.
     const fleets: StackFleet[] = checked.flatMap((c) =>
-        c.result.ok ? [{ stack: c.stack, stackFile: relative(userDir, join(dir, stackFileName(c.stack))), tenantsFile: c.tenantsFile, tenantsText: c.tenantsText, tenants: c.result.tenants }] : [],
+        c.result.ok && !c.local ? [{ stack: c.stack, stackFile: relative(userDir, join(dir, stackFileName(c.stack))), tenantsFile: c.tenantsFile, tenantsText: c.tenantsText, tenants: c.result.tenants }] : [],
     );
-    const across = crossStackProblems(fleets);
+    // What two stacks share is located in the stack files too.
+    const locators = new Map(checked.map((c) => [relative(userDir, join(dir, stackFileName(c.stack))), c.locate]));
+    const across = crossStackProblems(fleets).map((p) => (p.line === undefined ? { ...p, ...locators.get(p.file)?.(p.path) } : p));
     if (across.length > 0) reportProblems(across);
-    process.stdout.write(`${checked.map(summary).join("\n")}${checked.length > 1 ? `\n${checked.length} stacks checked together: no tenant, Docker host or host port is used by two of them.\n` : ""}`);
+    const local = checked.filter((c) => c.local).map((c) => c.stack);
+    const together = fleets.length > 1 ? `\n${fleets.length} stacks checked together: no tenant, Docker host or host port is used by two of them.${local.length > 0 ? ` Local stacks (${local.join(", ")}) are not compared with the others.` : ""}\n` : "";
+    process.stdout.write(`${checked.map(summary).join("\n")}${together}`);
 }
 
 main();

@@ -4,14 +4,15 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ChangePlan, compareFleets } from "../fleet/review/changePlan";
+import { ChangePlan, MOVING_DOCS, OFFBOARDING_DOCS, compareFleets } from "../fleet/review/changePlan";
 import { bar, renderMarkdown, renderText } from "../fleet/review/changePlanReport";
 import { formatProblems } from "../fleet/forms/problems";
+import { LOCAL_STACK_CONFIG, projectWith, stackFileText } from "./harness/projectCopy";
 import { PROJECT_ROOT } from "./harness/runFleet";
 import { targetsOf, validate } from "./harness/plans";
-import { tempFolder, writeTempFile } from "./harness/tempFiles";
+import { writeTempFile } from "./harness/tempFiles";
 
 const TARGETS = targetsOf({
     "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32, diskGb: 100 } },
@@ -94,10 +95,40 @@ describe("each kind of change, per tenant", () => {
         assert.match(risksOf(smaller, "acme")[0], /gets less CPU or memory/);
     });
 
-    test("a move to another target is a risk: the data does not move", () => {
+    test("a move to another target is blocked, with where the steps are: the data does not move and pulumi up would stop", () => {
         const plan = planOf([ACME], [{ ...ACME, target: "us-1" }]);
         assert.match(detailsOf(plan, "acme")[0], /moved from target eu-1 to us-1/);
-        assert.match(risksOf(plan, "acme")[0], /data does not move by itself/);
+        assert.match(plan.blocked.map((b) => `${b.tenant} ${b.what} ${b.todo}`).join(), /acme moves from target eu-1 to us-1: its data does not move with it.* Keep it on eu-1 in this change.*README\.md#operating-the-fleet, "Moving a tenant to another target"/);
+    });
+
+    test("a new tenant's line shows every setting that is not the fleet's default", () => {
+        const plan = planOf([], [
+            {
+                id: "globex",
+                port: 5702,
+                status: "suspended",
+                concurrency: 5,
+                timezone: "Asia/Tokyo",
+                backup: { schedule: "hourly" },
+                env: { N8N_SMTP_HOST: "smtp.secret.example" },
+                outbound: { allowHostnames: ["api.partner.example"], allowIpRanges: ["10.20.0.0/16"] },
+            },
+        ]);
+        assert.deepEqual(detailsOf(plan, "globex"), [
+            "n8n 2.41.1, 1 worker, 2 CPU / 4 GB / 10 GB disk, port 5702, http://eu-1.example.com:5702/, suspended, concurrency 5, time zone Asia/Tokyo, backups hourly, keeping 24 hourly, 7 daily, 4 weekly, environment N8N_SMTP_HOST, outbound exceptions api.partner.example 10.20.0.0/16",
+        ]);
+    });
+
+    test("outbound exceptions, on a new tenant or added to one, are a risk for the reviewer to agree to", () => {
+        const opened = { outbound: { allowIpRanges: ["10.20.0.0/16"] } };
+        assert.match(risksOf(planOf([], [{ ...ACME, ...opened }]), "acme")[0], /may call 10\.20\.0\.0\/16 although private and local addresses are blocked/);
+        assert.match(risksOf(planOf([ACME], [{ ...ACME, ...opened }]), "acme")[0], /may call 10\.20\.0\.0\/16/);
+        assert.deepEqual(planOf([{ ...ACME, ...opened }], [{ ...ACME, ...opened }]).risks, [], "an exception already deployed is not raised again");
+    });
+
+    test("an n8n version newer than the pin is a risk: nothing offline can tell it exists", () => {
+        assert.match(risksOf(planOf([ACME], [{ ...ACME, n8nVersion: "2.99.0" }]), "acme")[0], /runs n8n 2\.99\.0, newer than the fleet's pin \(2\.41\.1\).* Check that n8n 2\.99\.0 is released/);
+        assert.deepEqual(planOf([], [{ ...ACME, n8nVersion: "2.40.0" }]).risks, []);
     });
 
     test("environment changes name the variables and never show their values", () => {
@@ -151,7 +182,7 @@ describe("renderings", () => {
                 "",
                 "RISKS (1)",
                 "  ! old leaves the stack: its volumes and backups stay on the host, no longer managed, and its key leaves the stack's outputs.",
-                "    what to do: Check the key is escrowed; delete its volumes by hand only when the contract says so (README.md#day-two-operations (Offboarding a tenant on purpose)).",
+                "    what to do: Check the key is escrowed; delete its volumes by hand only when the contract says so (README.md#day-two-operations, \"Offboarding\").",
                 "",
                 "TENANTS (1 added, 1 changed, 1 removed, 0 unchanged)",
                 "  - old   [eu-1]  removed",
@@ -177,6 +208,19 @@ describe("renderings", () => {
     });
 });
 
+test("the README sections the plan sends a reader to exist", () => {
+    const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+    for (const link of [OFFBOARDING_DOCS, MOVING_DOCS]) {
+        const [, anchor, phrase] = /^README\.md#([\w-]+), "(.+)"$/.exec(link) ?? [];
+        assert.ok(anchor && phrase, link);
+        const headings = [...readme.matchAll(/^#+ (.+)$/gm)].map((m) => ({ slug: m[1].toLowerCase().replace(/[^\w\s-]/g, "").replace(/\s+/g, "-"), at: m.index }));
+        const section = headings.findIndex((h) => h.slug === anchor);
+        assert.notEqual(section, -1, `${link}: no heading #${anchor}`);
+        const text = readme.slice(headings[section].at, headings[section + 1]?.at);
+        assert.match(text, new RegExp(`\\*\\*${phrase}[.*]`), `${link}: no paragraph "${phrase}" in that section`);
+    }
+});
+
 describe("the command", () => {
     function plan(cwd: string, ...args: string[]) {
         return spawnSync(process.execPath, ["--require", "ts-node/register", join(cwd, "scripts", "plan.ts"), ...args], {
@@ -186,52 +230,72 @@ describe("the command", () => {
         });
     }
 
+    /** A project of its own with one stack, dev, on one local host, and this tenants file. */
+    const devProject = (tenants: object) => projectWith({ "Pulumi.dev.yaml": stackFileText(LOCAL_STACK_CONFIG), "tenants.json": tenants });
+
     test("compares the working tree with a git ref, reading the base's stack and tenants files from git", () => {
-        // A repository of its own, holding this project's code and dependencies.
-        const repo = join(tempFolder(), "repo");
-        for (const path of ["scripts", "fleet", "package.json", "tsconfig.json", "Pulumi.yaml", "Pulumi.dev.yaml"]) cpSync(join(PROJECT_ROOT, path), join(repo, path), { recursive: true });
-        symlinkSync(join(PROJECT_ROOT, "node_modules"), join(repo, "node_modules"));
+        const repo = devProject({ tenants: [ACME, { id: "old", port: 5709, status: "archived" }, { id: "kept", port: 5710 }] });
         const git = (...args: string[]) => execFileSync("git", ["-C", repo, "-c", "user.email=ci@example.com", "-c", "user.name=CI", ...args], { encoding: "utf8" });
         git("init", "-q");
-        writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [ACME, { id: "old", port: 5709, status: "archived" }, { id: "kept", port: 5710 }] }));
         git("add", ".");
         git("commit", "-qm", "base");
         writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [{ ...ACME, workers: 2 }, { id: "new", port: 5702 }] }));
 
-        const result = plan(repo, "--base", "HEAD");
-        assert.equal(result.status, 1, "kept left the file without being archived");
+        const result = plan(repo, "--base", "HEAD", "--stack", "dev");
+        assert.equal(result.status, 3, "kept left the file without being archived: blocked");
         assert.match(result.stdout, /^n8n-fleet plan for stack dev: tenants\.json against HEAD\n\nBLOCKED \(1\)/);
         assert.match(result.stdout, /  - kept +\[local\]  removed\n  - old +\[local\]  removed\n  ~ acme  +\[local\]  workers 1 -> 2\n  \+ new  +\[local\]  added: /);
-        assert.match(plan(repo, "--base", "HEAD", "--format", "markdown").stdout, /^### n8n-fleet plan for stack `dev`/);
+        assert.match(plan(repo, "--base", "HEAD", "--stack", "dev", "--format", "markdown").stdout, /^### n8n-fleet plan for stack `dev`/);
         writeFileSync(join(repo, "tenants.json"), JSON.stringify({ tenants: [{ ...ACME, workers: 2 }, { id: "kept", port: 5710 }, { id: "new", port: 5702 }] }));
-        assert.equal(plan(repo, "--base", "HEAD").status, 0, "an archived tenant may leave");
+        assert.equal(plan(repo, "--base", "HEAD", "--stack", "dev").status, 0, "an archived tenant may leave");
     });
 
     test("a base that is a file is compared with the stack's tenants file, or with the file given", () => {
+        const project = devProject({ tenants: [{ id: "client-a", port: 5678 }, { id: "client-b", port: 5679 }] });
         const base = writeTempFile("base.json", JSON.stringify({ tenants: [{ id: "client-a", port: 5678 }] }));
         const head = writeTempFile("head.json", JSON.stringify({ tenants: [{ id: "client-a", port: 5678, concurrency: 20 }] }));
-        const result = plan(PROJECT_ROOT, "--base", base, head);
+        const result = plan(project, "--base", base, head);
         assert.equal(result.status, 0, result.stderr);
         assert.match(result.stdout, /~ client-a +\[local\] +concurrency 10 -> 20/);
-        const repoFile = plan(PROJECT_ROOT, "--base", base);
-        assert.match(repoFile.stdout, /\+ client-b/, "the stack's tenants.json adds client-b to the base");
+        const stackFile = plan(project, "--base", base, "--stack", "dev");
+        assert.match(stackFile.stdout, /\+ client-b/, "the stack's tenants.json adds client-b to the base");
     });
 
     test("an invalid head prints its problems instead of a plan, and exits 1", () => {
+        const project = devProject({ tenants: [] });
         const head = writeTempFile("head.json", JSON.stringify({ tenants: [{ id: "client-a", port: 5678, wrokers: 2 }] }));
-        const result = plan(PROJECT_ROOT, "--base", head, head);
+        const result = plan(project, "--base", head, head);
         assert.equal(result.status, 1);
         assert.equal(result.stdout, "");
         assert.match(result.stderr, /tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?[\s\S]*no plan/);
     });
 
+    test("without --stack, every stack CI deploys is planned, blocked ones first; a local stack only when named", () => {
+        const remote = (host: string, tenantsFile: string) => stackFileText({ "n8n-fleet:tenantsFile": tenantsFile, "n8n-fleet:targets": { "host-1": { dockerHost: host, publicHost: "h.example.com", capacity: { cpus: 16, memoryGb: 32 } } } });
+        const project = projectWith({
+            "Pulumi.dev.yaml": stackFileText(LOCAL_STACK_CONFIG),
+            "tenants.json": { tenants: [ACME] },
+            "Pulumi.eu.yaml": remote("ssh://deploy@eu.example.com", "tenants-eu.json"),
+            "Pulumi.us.yaml": remote("ssh://deploy@us.example.com", "tenants-us.json"),
+            "tenants-eu.json": { tenants: [ACME] },
+            "tenants-us.json": { tenants: [] },
+        });
+        const base = writeTempFile("base.json", JSON.stringify({ tenants: [{ id: "globex", port: 5702 }] }));
+        const result = plan(project, "--base", base);
+        assert.equal(result.status, 3, result.stderr);
+        assert.match(result.stdout, /^n8n-fleet plan for stack eu: [\s\S]*BLOCKED \(1\)[\s\S]*\nn8n-fleet plan for stack us: /);
+        assert.doesNotMatch(result.stdout, /stack dev/);
+        assert.match(result.stderr, /left out as local .*: dev; plan one with --stack/);
+        assert.match(plan(project, "--base", base, "--stack", "dev").stdout, /^n8n-fleet plan for stack dev: /);
+    });
+
     test("a base that is neither a file nor a ref, or an unknown format, is a usage error", () => {
-        const unknown = plan(PROJECT_ROOT, "--base", "no-such-branch");
+        const project = devProject({ tenants: [ACME] });
+        const unknown = plan(project, "--base", "no-such-branch");
         assert.equal(unknown.status, 2);
         assert.match(unknown.stderr, /--base no-such-branch is neither a file nor a git commit, branch or tag/);
-        const format = plan(PROJECT_ROOT, "--format", "html");
+        const format = plan(project, "--format", "html");
         assert.equal(format.status, 2);
         assert.match(format.stderr, /--format html is not text or markdown/);
-        assert.ok(readFileSync(join(PROJECT_ROOT, "tenants.json"), "utf8").length > 0);
     });
 });

@@ -5,10 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { PROJECT_ROOT, writeTenantsFile } from "./harness/runFleet";
+import { LOCAL_STACK_CONFIG } from "./harness/projectCopy";
 
 interface HostRun {
     status: number | null;
@@ -17,12 +16,10 @@ interface HostRun {
     outputs: Record<string, unknown> | null;
 }
 
-/** The dev stack's own config, optionally pointing at another tenants file. */
-function devConfig(tenantsFile?: string): Record<string, string> {
-    const yaml = parseYaml(readFileSync(join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const config = Object.fromEntries(Object.entries(yaml.config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
-    if (tenantsFile) config["n8n-fleet:tenantsFile"] = tenantsFile;
-    return config;
+/** A stack's config on one local host, as Pulumi hands it to the program (objects as JSON), with this tenants file. */
+function stackConfig(tenantsFile: string): Record<string, string> {
+    const config: Record<string, unknown> = { ...LOCAL_STACK_CONFIG, "n8n-fleet:tenantsFile": tenantsFile };
+    return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
 function loadLikePulumi(config: Record<string, string>, exitCodes?: Record<string, number>): HostRun {
@@ -40,19 +37,18 @@ function loadLikePulumi(config: Record<string, string>, exitCodes?: Record<strin
     return { status: child.status, stderr: child.stderr, ...recorded };
 }
 
-test("the SDK's language host compiles and runs the dev stack with the repository's tenants.json", { timeout: 180_000 }, () => {
-    const result = loadLikePulumi(devConfig());
+test("the SDK's language host compiles and runs a stack with its tenants file", { timeout: 180_000 }, () => {
+    const result = loadLikePulumi(stackConfig(writeTenantsFile({ tenants: [{ id: "client-a", port: 5678 }, { id: "client-b", port: 5679, workers: 2 }] })));
     assert.equal(result.status, 0, result.stderr);
-    const tenants = JSON.parse(readFileSync(join(PROJECT_ROOT, "tenants.json"), "utf8")).tenants as { id: string }[];
     const instances = result.resources.filter((r) => r.type === "n8n-fleet:index:ClientInstance").map((r) => r.name);
-    assert.deepEqual(instances.sort(), tenants.map((t) => t.id).sort());
+    assert.deepEqual(instances.sort(), ["client-a", "client-b"]);
     assert.ok(result.resources.some((r) => r.type === "docker:index/container:Container"));
     assert.deepEqual(Object.keys(result.outputs ?? {}).sort(), ["encryptionKeys", "tenants"]);
 });
 
 test("through the language host, a broken tenants file stops the program with its problems before any resource", { timeout: 180_000 }, () => {
     const broken = writeTenantsFile({ tenants: [{ id: "acme", port: 5701, wrokers: 2 }] });
-    const result = loadLikePulumi(devConfig(broken));
+    const result = loadLikePulumi(stackConfig(broken));
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?/);
     assert.doesNotMatch(result.stderr, /at Object\.<anonymous>|\.ts:\d+:\d+\)/, "the user sees the problems, not a stack trace");
@@ -61,7 +57,7 @@ test("through the language host, a broken tenants file stops the program with it
 
 test("through the language host, a failed final backup fails the program, though nothing comes after it", { timeout: 180_000 }, () => {
     const archived = writeTenantsFile({ tenants: [{ id: "acme", port: 5701, status: "archived" }] });
-    const failed = loadLikePulumi(devConfig(archived), { "acme-backup-final": 1 });
+    const failed = loadLikePulumi(stackConfig(archived), { "acme-backup-final": 1 });
     assert.notEqual(failed.status, 0, "the program succeeded, so the engine would go on to remove the archived tenant's containers");
     assert.match(failed.stderr, /acme-backup-final exited with status 1: the final backup of tenant "acme" failed, so none of its containers was removed/);
 });

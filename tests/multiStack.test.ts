@@ -52,7 +52,7 @@ test("a Docker host declared by two stacks, and a port used twice on it, are nam
     writeFileSync(stackFile, readFileSync(stackFile, "utf8").replace("ssh://deploy@n8n-euw1-b.example.com", "ssh://deploy@n8n-use1-a.example.com"));
     const result = validate("--dir", dir);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /Pulumi\.us-east\.yaml: n8n-fleet:targets\.us-east-1a\.dockerHost: ssh:\/\/deploy@n8n-use1-a\.example\.com is also target "eu-west-1b" of stack eu-west/);
+    assert.match(result.stderr, /Pulumi\.us-east\.yaml:\d+:\d+: n8n-fleet:targets\.us-east-1a\.dockerHost: ssh:\/\/deploy@n8n-use1-a\.example\.com is also target "eu-west-1b" of stack eu-west/);
     assert.match(result.stderr, /tenants-us-east\.json:\d+:\d+: tenants\[0\]\.port: port 5701 on ssh:\/\/deploy@n8n-use1-a\.example\.com is also published by "umbrella"/);
 });
 
@@ -61,4 +61,12 @@ test("a problem inside one stack is reported with that stack's files, and stops 
     const result = validate("--dir", dir);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /tenants-eu-west\.json:\d+:\d+: tenants\[0\]\.database\.engineVersion: "12" is not a PostgreSQL major version/);
+});
+
+test("a local stack is not compared with the others: the example on this machine may hold a real stack's tenants", () => {
+    const dir = exampleWith(() => undefined);
+    writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  n8n-fleet:tenantsFile: tenants-us-east.json\n  n8n-fleet:targets:\n    local: { dockerHost: unix:///var/run/docker.sock, publicHost: localhost, capacity: { cpus: 16, memoryGb: 32 } }\n");
+    const result = validate("--dir", dir);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /2 stacks checked together: .* Local stacks \(dev\) are not compared with the others\./);
 });

@@ -304,4 +304,17 @@ describe("validation", () => {
         assert.match(broken({ ...AWS_EU, hostSecurityGroupId: undefined }), /aws: .*Fix: add hostSecurityGroupId .* or hostCidrs/);
         assert.match(broken({ ...AWS_EU, hostSecurityGroupId: undefined, hostCidrs: ["10.0.0.300/32"] }), /aws\.hostCidrs\[0\]: .*IPv4 range/);
     });
+
+    test("hostCidrs never admit 0.0.0.0/0 or a range of that size: the databases admit only their Docker host", () => {
+        const refused = (hostCidrs: string[]) => assert.throws(() => targetsOf({ x: { ...LOCAL.local, aws: { ...AWS_EU, hostSecurityGroupId: undefined, hostCidrs } } }), /aws\.hostCidrs\[\d\]: .* admits far more than this host.*never 0\.0\.0\.0\/0.*Fix: write the host's own addresses/);
+        refused(["0.0.0.0/0"]);
+        refused(["10.0.1.17/32", "0.0.0.0/1"]);
+        assert.doesNotThrow(() => targetsOf({ x: { ...LOCAL.local, aws: { ...AWS_EU, hostSecurityGroupId: undefined, hostCidrs: ["10.0.0.0/8", "10.0.1.17/32"] } } }));
+    });
+
+    test("every problem of an RDS block at once: a storage ceiling under the start is reported beside a wrong engine version", () => {
+        const problems = problemsOf([{ id: "a", port: 5701, database: { kind: "rds", engineVersion: "12", allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } }], TARGETS);
+        assert.match(problems, /database\.engineVersion: "12" is not valid/);
+        assert.match(problems, /database\.maxAllocatedStorageGb: maxAllocatedStorageGb 50 is below allocatedStorageGb 100/);
+    });
 });

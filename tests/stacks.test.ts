@@ -5,9 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tempFolder } from "./harness/tempFiles";
+import { projectWith } from "./harness/projectCopy";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 let folders = 0;
@@ -62,13 +63,28 @@ test("a folder without any stack file is an error, not an empty matrix", () => {
     assert.match(result.stderr, /there is no Pulumi\.<stack>\.yaml here/);
 });
 
-test("without a folder, the stacks are the repository's own, each with its stack file", () => {
-    const result = stacks();
+test("without a folder, the stacks are the project's own, each with its stack file", () => {
+    const project = projectWith({ "Pulumi.prod-eu.yaml": "config: {}\n", "Pulumi.dev.yaml": "config: {}\n" });
+    const result = spawnSync(process.execPath, ["--require", "ts-node/register", join(project, "scripts", "stacks.ts")], {
+        cwd: project,
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+        encoding: "utf8",
+    });
     assert.equal(result.status, 0, result.stderr);
-    const listed = JSON.parse(result.stdout) as string[];
-    assert.ok(listed.includes("dev"), result.stdout);
-    assert.deepEqual([...listed].sort(), listed);
-    for (const stack of listed) assert.ok(existsSync(join(PROJECT_ROOT, `Pulumi.${stack}.yaml`)), stack);
+    assert.equal(result.stdout, '["dev","prod-eu"]\n');
+});
+
+test("a local stack, with a Docker host on a unix:// socket, is left out of CI's list and named on standard error", () => {
+    const folder = folderWith("Pulumi.prod.yaml", "Pulumi.dev.yaml");
+    const target = (dockerHost: string) => `config:\n  n8n-fleet:targets:\n    host-1: { dockerHost: "${dockerHost}", publicHost: h.example.com, capacity: { cpus: 4, memoryGb: 8 } }\n`;
+    writeFileSync(join(folder, "Pulumi.dev.yaml"), target("unix:///var/run/docker.sock"));
+    writeFileSync(join(folder, "Pulumi.prod.yaml"), target("ssh://deploy@h.example.com"));
+    const result = stacks(folder);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, '["prod"]\n');
+    assert.match(result.stderr, /left out as local \(a Docker host on a unix:\/\/ socket, which on a CI runner is its own Docker\): dev/);
+    writeFileSync(join(folder, "Pulumi.prod.yaml"), target("unix:///run/docker.sock"));
+    assert.equal(stacks(folder).stdout, "[]\n", "only local stacks: an empty list, which the workflows skip");
 });
 
 test("a wrong command line prints the usage with exit code 2", () => {

@@ -108,9 +108,9 @@ describe("broken files", () => {
     test("wrong types say what was found and what is expected", () => {
         assertReports(
             problemsOf({ tenants: [{ id: "acme", port: "5701", workers: 1.5, resources: { cpus: "2" } }] }),
-            /tenants\[0\]\.port: "5701" is a string, not a number\. Fix: use a whole number from 1024 to 65535/,
-            /tenants\[0\]\.workers: 1\.5 is a number, not .*whole number/,
-            /tenants\[0\]\.resources\.cpus: "2" is a string, not a number/,
+            /tenants\[0\]\.port: must be a number, and "5701" is a string\. Fix: use a whole number from 1024 to 65535/,
+            /tenants\[0\]\.workers: must be a whole number, and 1\.5 is a number\. Fix: /,
+            /tenants\[0\]\.resources\.cpus: must be a number, and "2" is a string/,
         );
     });
 
@@ -258,7 +258,7 @@ describe("broken files", () => {
             /tenants\[0\]\.concurrency: 0 is below 1/,
             /tenants\[0\]\.status: "paused" is not one of "active", "suspended"/,
             /tenants\[0\]\.timezone: "europe\/berlin" is not an IANA time zone/,
-            /tenants\[0\]\.url: "ftp:\/\/a\.example\.com" is not valid\. Fix: write the full public address with http:\/\/ or https:\/\//,
+            /tenants\[0\]\.url: "ftp:\/\/a\.example\.com" is not an http or https address\. Fix: write it with https:\/\/ or http:\/\//,
             /tenants\[0\]\.database\.kind: "mysql" is not a supported kind\. Fix: use "container" .* or "rds"/,
         );
     });
@@ -296,7 +296,7 @@ describe("broken files", () => {
     test("environment values never appear in messages", () => {
         const problems = problemsOf({ tenants: [{ id: "a", port: 5701, env: { N8N_ENCRYPTION_KEY: "s3cr3t-value", SMTP_PASS: 42 } }] });
         assert.ok(!problems.join("\n").includes("s3cr3t-value"));
-        assertReports(problems, /env\.SMTP_PASS: this value is a whole number, not a string/);
+        assertReports(problems, /env\.SMTP_PASS: must be a string, and this value is a whole number\. Fix: put the value in double quotes; environment values are strings\./);
     });
 
     test("every problem of a file is reported in one run, in file order, each with a fix", () => {
@@ -308,5 +308,74 @@ describe("broken files", () => {
         const lines = problems.map((p) => Number(/^tenants\.json:(\d+):/.exec(p)?.[1]));
         assert.deepEqual(lines, [...lines].sort((a, b) => a - b));
         for (const problem of problems) assert.match(problem, /Fix: /);
+    });
+});
+
+describe("refused: what the README promises never happens", () => {
+    test("an outbound range that holds the cloud metadata address is refused, 0.0.0.0/0 and ::/0 included", () => {
+        for (const range of ["169.254.169.254/32", "169.254.0.0/16", "0.0.0.0/0", "::/0", "fd00:ec2::/64"]) {
+            assertReports(problemsOf({ tenants: [{ id: "a", port: 5701, outbound: { allowIpRanges: ["10.20.0.0/16", range] } }] }), new RegExp(`outbound\\.allowIpRanges\\[1\\]: "${range.replace(/[./:]/g, "\\$&")}" holds (169\\.254\\.169\\.254|fd00:ec2::254), the cloud metadata service.*Fix: allow only the partner's own range`));
+        }
+        const fine = validate(JSON.stringify({ tenants: [{ id: "a", port: 5701, outbound: { allowIpRanges: ["10.20.0.0/16", "169.254.170.0/24", "fd00::/64"] } }] }));
+        assert.ok(fine.ok, fine.ok ? "" : fine.problems.map(formatProblem).join("\n"));
+    });
+
+    test('"archived" in defaults, which would archive every tenant in one line, is refused', () => {
+        assertReports(problemsOf({ defaults: { status: "archived" }, tenants: [{ id: "a", port: 5701 }] }), /^tenants\.json:\d+:\d+: defaults\.status: "archived" would archive every tenant at once.*Fix: remove it from defaults and set "status": "archived" on each tenant/);
+        assert.ok(validate(JSON.stringify({ defaults: { status: "suspended" }, tenants: [{ id: "a", port: 5701, status: "archived" }] })).ok);
+    });
+
+    test("a URL without a scheme, with a port past 65535 or of another scheme is a located problem with its fix, never a crash", () => {
+        const problems = problemsOf({ tenants: [{ id: "a", port: 5701, url: "acme.example.com" }, { id: "b", port: 5702, url: "http://b.example.com:99999" }, { id: "c", port: 5703, url: "ftp://c.example.com" }] });
+        assertReports(
+            problems,
+            /^tenants\.json:\d+:\d+: tenants\[0\]\.url: "acme\.example\.com" has no scheme\. Fix: write the full address with https:\/\/ or http:\/\/, such as "https:\/\/acme\.example\.com"/,
+            /tenants\[1\]\.url: "http:\/\/b\.example\.com:99999" has port 99999, and ports end at 65535\. Fix: /,
+            /tenants\[2\]\.url: "ftp:\/\/c\.example\.com" is not an http or https address\. Fix: /,
+        );
+    });
+});
+
+describe("every problem at once", () => {
+    test("a fix's example is an id and a port the file does not use yet", () => {
+        const problems = problemsOf({ tenants: [{ id: "acme", port: 5701 }, { id: "client-a", port: 5702 }, { id: "Globex", port: 5701 }, { id: "b", port: 80 }] });
+        assertReports(
+            problems,
+            /tenants\[2\]\.id: .*Fix: .*such as "globex" or "initech"/,
+            /tenants\[2\]\.port: port 5701 is already published by "acme" .*such as 5703\./,
+            /tenants\[3\]\.port: 80 is below 1024\. Fix: .*such as 5703\./,
+        );
+    });
+
+    test("a tenant whose id is invalid still takes part in the port and URL checks", () => {
+        assertReports(
+            problemsOf({ tenants: [{ id: "Client_A", port: 5701 }, { id: "b", port: 5701 }] }),
+            /tenants\[0\]\.id: "Client_A" is not a DNS label/,
+            /tenants\[1\]\.port: port 5701 is already published by "Client_A" \(tenants\[0\]\)/,
+        );
+    });
+
+    test("a target named with the wrong case gets a did-you-mean", () => {
+        assertReports(problemsOf({ tenants: [{ id: "a", port: 5701, target: "EU-1" }] }, { targets: TWO_TARGETS, defaultTarget: "eu-1" }), /tenants\[0\]\.target: "EU-1" is not a target of this stack\. Fix: did you mean "eu-1"\?/);
+    });
+
+    test("no value of any field makes validation throw: every bad value is a located problem", () => {
+        const odd: unknown[] = [null, true, -1, 0, 1e308, 99999, "", " ", "x".repeat(300), "http://", "::", "0.0.0.0/0", [], [null], {}, { a: 1 }, "ünïcödé"];
+        const fields = ["id", "port", "url", "target", "n8nVersion", "workers", "concurrency", "resources", "timezone", "status", "backup", "database", "env", "outbound"];
+        for (const field of fields) {
+            for (const value of odd) {
+                for (const file of [{ tenants: [{ id: "a", port: 5701, [field]: value }] }, { defaults: { [field]: value }, tenants: [{ id: "a", port: 5701 }] }]) {
+                    const text = JSON.stringify(file);
+                    let result;
+                    assert.doesNotThrow(() => (result = validate(text)), `${text} made validation throw`);
+                    const outcome = result as unknown as ReturnType<typeof validate>;
+                    if (!outcome.ok) for (const problem of outcome.problems) assert.ok(problem.line !== undefined, `${text}: ${formatProblem(problem)} has no line`);
+                }
+            }
+        }
+        for (const nested of [{ resources: { cpus: "x", memoryGb: -1, diskGb: null } }, { database: { kind: "rds", allocatedStorageGb: "x" } }, { outbound: { allowIpRanges: ["10.0.0.0/33"] } }, { backup: { keep: { daily: "x" } } }]) {
+            const text = JSON.stringify({ tenants: [{ id: "a", port: 5701, ...nested }] });
+            assert.doesNotThrow(() => validate(text), text);
+        }
     });
 });

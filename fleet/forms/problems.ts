@@ -68,6 +68,14 @@ function typeName(value: unknown): string {
     return { string: "a string", number: "a number", boolean: "true or false", object: "an object" }[typeof value as string] ?? typeof value;
 }
 
+/** The fix of a value of the wrong type where the field has no hint of its own (an `env` value, say). */
+function typeFix(expected: string, value: unknown, path: JsonPath): string {
+    if (expected === "string" && (typeof value === "number" || typeof value === "boolean")) {
+        return path.includes("env") ? " Fix: put the value in double quotes; environment values are strings." : ` Fix: put it in double quotes: "${String(value)}".`;
+    }
+    return ` Fix: write ${expected === "int" ? "a whole number" : `${/^[aeiou]/.test(expected) ? "an" : "a"} ${expected}`} here.`;
+}
+
 /** The nearest named key of a path: `resources` for `tenants[1].resources`, `tenants` for `tenants[1]`. */
 export function lastField(path: JsonPath): string | undefined {
     return [...path].reverse().find((key): key is string => typeof key === "string");
@@ -141,9 +149,11 @@ export function issueToProblems(issue: core.$ZodIssue, context: IssueContext, pr
             const discriminatorHint = context.hints[issue.discriminator];
             return [at(discriminatorPath, `${shown(valueAt(context.data, discriminatorPath), discriminatorPath)} is not a supported ${issue.discriminator}.${discriminatorHint ? ` Fix: ${discriminatorHint}.` : ""}`)];
         }
-        case "invalid_type":
+        case "invalid_type": {
             if (value === undefined) return [at(path, `is required but missing.${fix}`)];
-            return [at(path, `${shown(value, path)} is ${typeName(value)}, not ${issue.expected === "int" ? "a whole number" : `${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`}.${fix}`)];
+            const expected = issue.expected === "int" ? "a whole number" : `${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
+            return [at(path, `must be ${expected}, and ${shown(value, path)} is ${typeName(value)}.${fix || typeFix(issue.expected, value, path)}`)];
+        }
         case "too_small":
             return [at(path, `${shown(value, path)} is ${issue.origin === "string" ? "too short" : issue.origin === "array" ? "too short a list" : `below ${issue.minimum}`}.${fix}`)];
         case "too_big":
@@ -152,5 +162,7 @@ export function issueToProblems(issue: core.$ZodIssue, context: IssueContext, pr
             return [at(path, `${shown(value, path)} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}.${fix}`)];
     }
     // Schemas that set their own error text already say what is wrong and how to fix it.
-    return [at(path, issue.message.startsWith("Invalid") ? `${shown(value, path)} is not valid.${fix}` : `${issue.message}.`)];
+    // A message that says what is wrong but not how to fix it gets the field's fix.
+    if (issue.message.startsWith("Invalid")) return [at(path, `${shown(value, path)} is not valid.${fix}`)];
+    return [at(path, `${issue.message}.${issue.message.includes("Fix:") ? "" : fix}`)];
 }

@@ -7,6 +7,8 @@ import type { TenantPlan } from "../tenants/plan";
 import { MIB_PER_GIB } from "../tenants/plan";
 import type { Targets } from "../targets/targets";
 import { capacityUsage } from "../tenants/capacity";
+import { BUILT_IN_DEFAULTS } from "../tenants/tenantsSchema";
+import { PINNED } from "../tenants/versions";
 
 /** One side of the comparison: a stack's validated tenants and its targets. */
 export interface FleetSnapshot {
@@ -62,7 +64,10 @@ export interface ChangePlan {
 }
 
 /** Where the offboarding steps are, for the removal risk. */
-export const OFFBOARDING_DOCS = "README.md#day-two-operations (Offboarding a tenant on purpose)";
+export const OFFBOARDING_DOCS = 'README.md#day-two-operations, "Offboarding"';
+
+/** Where moving a tenant between targets is explained. */
+export const MOVING_DOCS = 'README.md#operating-the-fleet, "Moving a tenant to another target"';
 
 function versionParts(version: string): number[] {
     return version.split(".").map(Number);
@@ -153,10 +158,11 @@ function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[], blo
     }
     if (before.target.name !== after.target.name) {
         details.push(`moved from target ${before.target.name} to ${after.target.name}`);
-        risk(
-            `moves from target ${before.target.name} to ${after.target.name}: data does not move by itself; the update replaces its protected volumes and secrets, so \`pulumi up\` will stop.`,
-            "Move the data first (backup on the old host, restore on the new one), following the offboarding steps for the old target.",
-        );
+        blockers.push({
+            tenant: after.id,
+            what: `moves from target ${before.target.name} to ${after.target.name}: its data does not move with it, and its volumes on ${before.target.name} are protected, so \`pulumi up\` would stop halfway.`,
+            todo: `Keep it on ${before.target.name} in this change; a move is done in steps, with its data copied by hand (${MOVING_DOCS}).`,
+        });
     }
     if (before.port !== after.port) details.push(`port ${before.port} -> ${after.port}`);
     if (before.url !== after.url) {
@@ -173,9 +179,55 @@ function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[], blo
     if (before.timezone !== after.timezone) details.push(`time zone ${before.timezone} -> ${after.timezone}`);
     const env = envChange(before.env, after.env);
     if (env) details.push(env);
-    const outbound = listChange("outbound exceptions", [...before.outbound.allowHostnames, ...before.outbound.allowIpRanges], [...after.outbound.allowHostnames, ...after.outbound.allowIpRanges]);
+    const outbound = listChange("outbound exceptions", exceptionsOf(before), exceptionsOf(after));
     if (outbound) details.push(outbound);
+    outboundRisk(after, exceptionsOf(after).filter((x) => !exceptionsOf(before).includes(x)), risks);
     return details;
+}
+
+function exceptionsOf(t: TenantPlan): string[] {
+    return [...t.outbound.allowHostnames, ...t.outbound.allowIpRanges];
+}
+
+/** New exceptions to the protection against private and local addresses are for a reviewer to agree to. */
+function outboundRisk(t: TenantPlan, opened: readonly string[], risks: Risk[]): void {
+    if (opened.length === 0) return;
+    risks.push({
+        tenant: t.id,
+        what: `may call ${opened.join(", ")} although private and local addresses are blocked for its workflows.`,
+        todo: "Check the client needs exactly these (a partner's API on a private link, say): everything in a range, other hosts of that network included, becomes reachable from its workflows.",
+    });
+}
+
+/** What a new tenant gets: the essentials, then every setting that is not the fleet's default. */
+function addedDetails(t: TenantPlan): string {
+    const parts = [`n8n ${t.n8nVersion}`, plural(t.workers, "worker"), budgetText(t), `port ${t.port}`, t.url];
+    if (t.status !== BUILT_IN_DEFAULTS.status) parts.push(t.status);
+    if (t.concurrency !== BUILT_IN_DEFAULTS.concurrency) parts.push(`concurrency ${t.concurrency}`);
+    if (t.timezone !== BUILT_IN_DEFAULTS.timezone) parts.push(`time zone ${t.timezone}`);
+    if (t.database.kind === "rds") {
+        const db = t.database;
+        parts.push(`RDS ${db.instanceClass}, PostgreSQL ${db.engineVersion}, ${db.allocatedStorageGb}-${db.maxAllocatedStorageGb} GB, backups ${db.backupRetentionDays} days${db.multiAz ? ", multi-AZ" : ""}`);
+    }
+    const keep = BUILT_IN_DEFAULTS.backup.keep;
+    if (t.backup.schedule !== BUILT_IN_DEFAULTS.backup.schedule || t.backup.keep.hourly !== keep.hourly || t.backup.keep.daily !== keep.daily || t.backup.keep.weekly !== keep.weekly) {
+        parts.push(`backups ${t.backup.schedule}, keeping ${t.backup.keep.hourly} hourly, ${t.backup.keep.daily} daily, ${t.backup.keep.weekly} weekly`);
+    }
+    const env = Object.keys(t.env);
+    if (env.length > 0) parts.push(`environment ${env.join(" ")}`);
+    const exceptions = exceptionsOf(t);
+    if (exceptions.length > 0) parts.push(`outbound exceptions ${exceptions.join(" ")}`);
+    return parts.join(", ");
+}
+
+/** A version the project has not pinned has not run in its end-to-end tests, and nothing offline can tell that it exists. */
+function versionRisk(t: TenantPlan, risks: Risk[]): void {
+    if (compareVersions(t.n8nVersion, PINNED.n8n) <= 0) return;
+    risks.push({
+        tenant: t.id,
+        what: `runs n8n ${t.n8nVersion}, newer than the fleet's pin (${PINNED.n8n}): the end-to-end tests did not run it, and no check here can tell that the version exists.`,
+        todo: `Check that n8n ${t.n8nVersion} is released and that n8nio/runners has the same tag; a version that does not exist fails at \`pulumi up\` when its image is pulled.`,
+    });
 }
 
 function load(before: number | undefined, after: number | undefined, capacity: number | undefined, allowance: number | undefined): Load {
@@ -214,15 +266,13 @@ export function compareFleets(base: FleetSnapshot | undefined, head: FleetSnapsh
     for (const tenant of head.tenants) {
         const was = before.get(tenant.id);
         if (!was) {
-            changes.push({
-                id: tenant.id,
-                kind: "added",
-                target: tenant.target.name,
-                details: [`n8n ${tenant.n8nVersion}, ${plural(tenant.workers, "worker")}, ${budgetText(tenant)}, port ${tenant.port}, ${tenant.url}${tenant.status === "suspended" ? ", suspended" : ""}`],
-            });
+            changes.push({ id: tenant.id, kind: "added", target: tenant.target.name, details: [addedDetails(tenant)] });
+            outboundRisk(tenant, exceptionsOf(tenant), risks);
+            versionRisk(tenant, risks);
             continue;
         }
         const details = compareTenant(was, tenant, risks, blocked);
+        if (was.n8nVersion !== tenant.n8nVersion) versionRisk(tenant, risks);
         if (details.length > 0) changes.push({ id: tenant.id, kind: "changed", target: tenant.target.name, details });
         else unchanged.push(tenant.id);
     }

@@ -82,8 +82,16 @@ function cell(text: string): string {
     return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
-export function renderMarkdown(plan: ChangePlan, context: PlanContext): string {
+/** Lines of a fenced text block, its fence longer than any run of backticks in the text. */
+function fenced(text: string): string[] {
+    const fence = "`".repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+    return [`${fence}text`, text.trimEnd(), fence];
+}
+
+/** `note`: what the reader should know about the base (a new stack, a base with problems of its own). */
+export function renderMarkdown(plan: ChangePlan, context: PlanContext, note?: string): string {
     const lines = [`### n8n-fleet plan for stack \`${context.stack}\``, `\`${context.tenantsFile}\` against \`${context.base}\`: ${counts(plan)}.`, ""];
+    if (note !== undefined) lines.push("Note:", "", ...fenced(note), "");
     if (plan.blocked.length > 0) {
         lines.push(`#### ⛔ Blocked (${plan.blocked.length}): this change cannot be deployed as it is`, "");
         for (const item of plan.blocked) lines.push(`- **${item.tenant}** ${item.what}<br>**What to do:** ${item.todo}`);
@@ -117,4 +125,31 @@ export function renderMarkdown(plan: ChangePlan, context: PlanContext): string {
         lines.push(`| | | after | ${column(cpu[1], "", "after")} | ${column(memory[1], " GB", "after")} | ${column(disk[1], " GB", "after")} |`);
     }
     return `${lines.join("\n")}\n`;
+}
+
+/** A stack whose files are invalid: no plan, the problems with their fixes instead. */
+export function renderProblemsMarkdown(context: PlanContext, problems: string): string {
+    return [
+        `### n8n-fleet plan for stack \`${context.stack}\``,
+        `#### ❌ Invalid: ${context.tenantsFile ? `\`${context.tenantsFile}\` or ` : ""}the stack file has problems, so there is no plan and nothing would be deployed`,
+        "",
+        "Each line names the file, line and field, and the fix:",
+        "",
+        ...fenced(problems),
+        "",
+    ].join("\n");
+}
+
+export type StackState = "invalid" | "blocked" | "risks" | "fine";
+
+const STATE_TEXT: Record<StackState, string> = {
+    invalid: "❌ invalid: fix the files first",
+    blocked: "⛔ blocked: cannot be deployed as it is",
+    risks: "⚠️ risks to review",
+    fine: "✅ nothing risky",
+};
+
+/** One line per stack, the ones that stop a merge first, above the stacks' sections. */
+export function renderStacksSummaryMarkdown(stacks: readonly { stack: string; state: StackState }[]): string {
+    return [...stacks.map(({ stack, state }) => `- \`${stack}\`: ${STATE_TEXT[state]}`), ""].join("\n");
 }

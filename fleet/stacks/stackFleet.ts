@@ -4,11 +4,11 @@
  * from the YAML file.
  */
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { LineCounter, isMap, isScalar, parseDocument, Node as YamlNode } from "yaml";
 import { loadFleet } from "../validation/loadFleet";
 import type { TenantPlan } from "../tenants/plan";
-import type { Problem } from "../forms/problems";
-import { CONFIG_NAMESPACE, RawStackSettings, StackSettings, parseStackSettings } from "../targets/stackSettings";
+import type { JsonPath, Problem } from "../forms/problems";
+import { CONFIG_NAMESPACE, RawStackSettings, StackSettings, parseStackSettings, rawStackSettings } from "../targets/stackSettings";
 
 export function stackFileName(stack: string): string {
     return `Pulumi.${stack}.yaml`;
@@ -52,17 +52,37 @@ export function readTenantsFile(path: string, shownAs: string): TenantsFileRead 
 }
 
 /**
- * The n8n-fleet keys of a stack file's text (`Pulumi.<stack>.yaml`), as Pulumi reads them; the
- * rest of the file (encryptionsalt, other namespaces) is not ours.
+ * The n8n-fleet keys of a stack file's text (`Pulumi.<stack>.yaml`), as Pulumi reads them, with
+ * where each is written; the rest of the file (encryptionsalt, other namespaces) is not ours.
  */
 export function stackSettingsFromYaml(text: string, stackFile: string): { ok: true; raw: RawStackSettings } | { ok: false; problems: Problem[] } {
-    let parsed: { config?: Record<string, unknown> } | null;
-    try {
-        parsed = parseYaml(text) as { config?: Record<string, unknown> } | null;
-    } catch (error) {
-        return { ok: false, problems: [{ file: stackFile, path: [], message: `is not valid YAML: ${(error as Error).message}` }] };
+    const lineCounter = new LineCounter();
+    const document = parseDocument(text, { lineCounter, uniqueKeys: true });
+    const [error] = document.errors;
+    if (error) {
+        const [position] = error.linePos ?? [];
+        const message = error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        return { ok: false, problems: [{ file: stackFile, path: [], message: `is not valid YAML: ${message}. Fix: correct the YAML at this line and column (indentation, a missing colon or quote, a key written twice).`, ...(position && { line: position.line, column: position.col }) }] };
     }
-    const config = parsed?.config ?? {};
-    const key = (name: string) => config[`${CONFIG_NAMESPACE}:${name}`];
-    return { ok: true, raw: { tenantsFile: key("tenantsFile"), targets: key("targets"), defaultTarget: key("defaultTarget") } };
+    const parsed = document.toJS() as { config?: unknown } | null;
+    const config = parsed !== null && typeof parsed === "object" && parsed.config !== null && typeof parsed.config === "object" ? (parsed.config as Record<string, unknown>) : {};
+    const locate = (path: JsonPath) => {
+        const offset = yamlOffset(document.contents, ["config", ...path]);
+        return offset === undefined ? undefined : (({ line, col }) => ({ line, column: col }))(lineCounter.linePos(offset));
+    };
+    return { ok: true, raw: { ...rawStackSettings(config), locate } };
+}
+
+/** Offset of the deepest key of `path` found in a YAML document: the key itself for the last one. */
+function yamlOffset(node: unknown, path: JsonPath): number | undefined {
+    let found: number | undefined;
+    let current = node;
+    for (const segment of path) {
+        if (!isMap(current)) break;
+        const pair = current.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+        if (!pair) break;
+        found = (pair.key as YamlNode).range?.[0] ?? found;
+        current = pair.value;
+    }
+    return found;
 }

@@ -2,16 +2,40 @@
  * The stack config n8n-fleet reads (`n8n-fleet:*` in Pulumi.<stack>.yaml), validated the same
  * way as tenants.json. `config.ts` feeds it from Pulumi; `npm run validate` from the YAML file.
  */
-import { FieldHints, Problem, issueToProblems, keysByOwner, schemaKeys } from "../forms/problems";
+import { closest, distance } from "fastest-levenshtein";
+import { FieldHints, JsonPath, Problem, issueToProblems, keysByOwner, schemaKeys } from "../forms/problems";
 import { Target, Targets, awsTargetSchema, targetSchema, targetTlsSchema, targetsSchema } from "./targets";
 
 export const CONFIG_NAMESPACE = "n8n-fleet";
+
+/** The settings n8n-fleet reads, without the namespace: `tenantsFile` is `n8n-fleet:tenantsFile`. */
+export const SETTING_NAMES = ["tenantsFile", "targets", "defaultTarget"] as const;
 
 /** Raw values of the config keys, as Pulumi or the YAML file hold them. */
 export interface RawStackSettings {
     tenantsFile?: unknown;
     targets?: unknown;
     defaultTarget?: unknown;
+    /** Every `n8n-fleet:` key of the stack, so that a misspelt one is refused rather than ignored. */
+    keys?: readonly string[];
+    /** Line and column of a config path in the stack file, when its text is known. */
+    locate?: (path: JsonPath) => { line: number; column: number } | undefined;
+}
+
+/** The n8n-fleet settings of a whole stack config (`namespace:key` -> value), as Pulumi or the YAML file hold it. */
+export function rawStackSettings(config: Readonly<Record<string, unknown>>): RawStackSettings {
+    const keys = Object.keys(config).filter((key) => key.startsWith(`${CONFIG_NAMESPACE}:`));
+    const value = (name: string) => config[`${CONFIG_NAMESPACE}:${name}`];
+    return { tenantsFile: value("tenantsFile"), targets: value("targets"), defaultTarget: value("defaultTarget"), keys };
+}
+
+/** "n8n-fleet:tenantFile" is a typo of "n8n-fleet:tenantsFile"; targets are checked by the schema. */
+function unknownKeyMessage(key: string): string {
+    const known = SETTING_NAMES.map((name) => `${CONFIG_NAMESPACE}:${name}`);
+    const nearest = closest(key.toLowerCase(), known.map((k) => k.toLowerCase()));
+    const suggestion = known.find((k) => k.toLowerCase() === nearest);
+    const didYouMean = suggestion !== undefined && distance(key.toLowerCase(), nearest) <= 3 ? `did you mean "${suggestion}"? ` : "";
+    return `unknown setting "${key}": n8n-fleet would ignore it. Fix: ${didYouMean}rename or remove it; n8n-fleet reads ${known.join(", ")}.`;
 }
 
 export interface StackSettings {
@@ -31,6 +55,8 @@ const HINTS: FieldHints = {
     memoryGb: "write the host's memory in GiB, such as 32",
     diskGb: "write the disk for volumes in GiB, such as 500",
     overcommit: "write { cpu: 1, memory: 1 }",
+    cpu: "write a ratio of 1 (no overcommit) or more, such as 1.5: the tenants' CPU budgets may then add up to 1.5 times the host's cores",
+    memory: "write 1 (no overcommit) or a little more; past 1 the kernel may kill tenants under load",
     region: "write a region label such as eu-west; in an aws block, an AWS region name such as eu-west-1",
     aws: "write { region, vpcId, subnetIds, hostSecurityGroupId } for RDS tenants on this host",
     vpcId: "write a VPC id such as vpc-0a1b2c3d4e5f67890",
@@ -48,6 +74,9 @@ export function parseStackSettings(raw: RawStackSettings, stackFile: string): { 
     const problems: Problem[] = [];
     const key = (name: string) => `${CONFIG_NAMESPACE}:${name}`;
     const at = (path: (string | number)[], message: string) => problems.push({ file: stackFile, path, message });
+
+    const known = new Set<string>(SETTING_NAMES.map(key));
+    for (const unknown of (raw.keys ?? []).filter((k) => !known.has(k))) at([unknown], unknownKeyMessage(unknown));
 
     const tenantsFile = raw.tenantsFile ?? DEFAULT_TENANTS_FILE;
     if (typeof tenantsFile !== "string" || tenantsFile.length === 0) {
@@ -86,6 +115,6 @@ export function parseStackSettings(raw: RawStackSettings, stackFile: string): { 
         defaultTarget = [...targets.keys()][0];
     }
 
-    if (problems.length > 0) return { ok: false, problems };
+    if (problems.length > 0) return { ok: false, problems: problems.map((p) => (p.line === undefined ? { ...p, ...raw.locate?.(p.path) } : p)) };
     return { ok: true, settings: { tenantsFile: tenantsFile as string, targets, defaultTarget } };
 }

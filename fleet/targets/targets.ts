@@ -4,6 +4,9 @@
 import { z } from "zod";
 import { AWS_REGIONS } from "./awsRegions";
 
+/** The widest range `hostCidrs` accepts: a /8 is already 16 million addresses. */
+const MIN_HOST_CIDR_PREFIX = 8;
+
 /**
  * What a Docker host needs for tenants whose PostgreSQL is managed RDS: the region and network the
  * databases live in, and what identifies this host's traffic to them.
@@ -28,7 +31,14 @@ export const awsTargetSchema = z
             .optional()
             .meta({ description: "Security group of this Docker host: only its traffic may reach the tenants' databases." }),
         hostCidrs: z
-            .array(z.cidrv4({ error: "write an IPv4 range such as 10.0.1.17/32" }))
+            .array(
+                z
+                    .cidrv4({ error: "write an IPv4 range such as 10.0.1.17/32", abort: true })
+                    .refine((range) => Number(range.split("/")[1]) >= MIN_HOST_CIDR_PREFIX, {
+                        error: (issue) =>
+                            `${String(issue.input)} admits far more than this host: the tenants' databases admit only their Docker host, never 0.0.0.0/0 or a range of that size. Fix: write the host's own addresses, such as 10.0.1.17/32, or use hostSecurityGroupId`,
+                    }),
+            )
             .min(1)
             .optional()
             .meta({ description: "Addresses of this Docker host, when it has no security group (for example a host outside the VPC)." }),

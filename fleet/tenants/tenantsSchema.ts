@@ -2,6 +2,7 @@
  * The one schema of tenants.json. `tenants.schema.json` is generated from it (`npm run schema`)
  * for editors and GitHub; validation, the plan and the docs all read this file.
  */
+import { BlockList } from "node:net";
 import { z } from "zod";
 import { TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN } from "./names";
 import { isTimeZone } from "./timezone";
@@ -9,8 +10,18 @@ import { ALLOWED_ENV_NAME, reservedEnvReason } from "./reservedEnv";
 
 /** A URL that is only scheme, host and port (a trailing "/" is fine): no path, query, fragment or user. */
 function isHostRoot(url: string): boolean {
-    const parsed = new URL(url);
-    return parsed.pathname === "/" && parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "";
+    const parsed = URL.parse(url);
+    return parsed !== null && parsed.pathname === "/" && parsed.search === "" && parsed.hash === "" && parsed.username === "" && parsed.password === "";
+}
+
+/** Why a tenant's url is not an http(s) URL, said with its fix. */
+function urlError(text: string): string {
+    const example = (host: string) => `such as "https://${host}"`;
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return `${JSON.stringify(text)} has no scheme. Fix: write the full address with https:// or http://, ${example(text.replace(/^\/+/, "") || "acme.n8n.example.com")}`;
+    if (!/^https?:\/\//i.test(text)) return `${JSON.stringify(text)} is not an http or https address. Fix: write it with https:// or http://, ${example("acme.n8n.example.com")}`;
+    const port = /^https?:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65535) return `${JSON.stringify(text)} has port ${port}, and ports end at 65535. Fix: leave the port out for 443 (https) or 80 (http), or write one from 1 to 65535`;
+    return `${JSON.stringify(text)} is not a valid URL. Fix: write scheme and host name only, ${example("acme.n8n.example.com")}`;
 }
 
 /** Upper bound on queue workers per tenant: more belongs in a bigger budget or a second target. */
@@ -94,6 +105,26 @@ const env = z
             "Extra n8n environment variables (SMTP, node allow-lists, ...) for the main and the workers. Variables n8n-fleet sets itself, and everything that touches isolation (database, Redis, encryption key, runner token), are refused.",
     });
 
+/** The cloud metadata service (AWS, GCP, Azure; AWS's IPv6 one): it hands out the host's cloud credentials. */
+const METADATA_ADDRESSES = [
+    { address: "169.254.169.254", family: "ipv4" },
+    { address: "fd00:ec2::254", family: "ipv6" },
+] as const;
+
+/** The metadata address a CIDR range holds, if any (0.0.0.0/0 holds it too). */
+export function metadataAddressIn(range: string): string | undefined {
+    const [network, prefix] = range.split("/");
+    const family = network.includes(":") ? "ipv6" : "ipv4";
+    const list = new BlockList();
+    try {
+        list.addSubnet(network, Number(prefix), family);
+    } catch {
+        // Not a range: the CIDR check reports it.
+        return undefined;
+    }
+    return METADATA_ADDRESSES.find((m) => m.family === family && list.check(m.address, family))?.address;
+}
+
 /** A host name n8n's allow list takes: an exact name, or `*.` and a domain (which does not match the domain itself). */
 const ALLOWED_HOSTNAME = /^(\*\.)?(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
@@ -108,9 +139,14 @@ const outbound = z
             .meta({ description: "Host names workflows may call even when they resolve to a private or local address, such as a partner's API on a private link. `*.example.com` allows its subdomains." }),
         allowIpRanges: z
             .array(
-                z.union([z.cidrv4(), z.cidrv6()], {
-                    error: (issue) => `${JSON.stringify(issue.input)} is not an address range. Fix: write a range in CIDR form, such as "10.20.0.0/16" or "10.20.0.5/32" for one address`,
-                }),
+                z
+                    .union([z.cidrv4(), z.cidrv6()], {
+                        error: (issue) => `${JSON.stringify(issue.input)} is not an address range. Fix: write a range in CIDR form, such as "10.20.0.0/16" or "10.20.0.5/32" for one address`,
+                    })
+                    .refine((range) => metadataAddressIn(range) === undefined, {
+                        error: (issue) =>
+                            `${JSON.stringify(issue.input)} holds ${metadataAddressIn(String(issue.input))}, the cloud metadata service, which hands the host's cloud credentials to whoever asks: no tenant's workflows may reach it. Fix: allow only the partner's own range, such as "10.20.0.0/16"`,
+                    }),
             )
             .meta({ description: "Address ranges workflows may call although n8n blocks private, loopback and link-local ones, such as 10.20.0.0/16." }),
     })
@@ -168,7 +204,7 @@ export const tenantSchema = defaultsSchema.extend({
     id: z
         .string()
         .max(TENANT_ID_MAX_LENGTH)
-        .regex(TENANT_ID_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a DNS label. Fix: use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, such as "client-a"` })
+        .regex(TENANT_ID_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a DNS label: lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen` })
         // RDS refuses "--" in instance, parameter group and snapshot identifiers, which derive from the id.
         .refine((id) => !id.includes("--"), {
             error: (issue) => `${JSON.stringify(issue.input)} has two hyphens in a row, which AWS refuses in the RDS identifiers derived from it. Fix: use single hyphens, such as "${String(issue.input).replace(/-{2,}/g, "-")}"`,
@@ -176,7 +212,8 @@ export const tenantSchema = defaultsSchema.extend({
         .meta({ description: `Stable key of the tenant: a DNS label of at most ${TENANT_ID_MAX_LENGTH} characters (lowercase letters, digits, hyphens; starts with a letter). Never rename it: every resource name derives from it.` }),
     port: z.int().min(1024).max(65535).meta({ description: "Host port the tenant's editor is published on, unique on its target, 1024 to 65535." }),
     url: z
-        .url({ protocol: /^https?$/ })
+        // abort: the host-root check below needs a URL that parses.
+        .url({ protocol: /^https?$/, abort: true, error: (issue) => (typeof issue.input === "string" ? urlError(issue.input) : undefined) })
         .refine(isHostRoot, {
             error: (issue) =>
                 `${JSON.stringify(issue.input)} is more than a scheme, a host and a port. Fix: give the tenant a host name of its own, such as "https://acme.n8n.example.com"; n8n serves its editor, API and webhooks at the root of a host, and its login cookie covers the whole host, so tenants under one host name would share logins`,

@@ -48,3 +48,28 @@ export const allowedKeys = keysByOwner(
     },
     schemaKeys(tenantsFileSchema),
 );
+
+/** The ports the entries of a file name, valid or not. */
+export function portsIn(rawTenants: readonly unknown[]): number[] {
+    return rawTenants.flatMap((t) => (t !== null && typeof t === "object" && typeof (t as { port?: unknown }).port === "number" ? [(t as { port: number }).port] : []));
+}
+
+/** A port no entry of the file uses, next to the ones in use: what a fix suggests. */
+export function freePort(used: readonly number[]): number {
+    const taken = new Set(used);
+    const valid = used.filter((p) => Number.isInteger(p) && p >= 1024 && p < 65535);
+    for (let port = valid.length > 0 ? Math.max(...valid) + 1 : 5701; port <= 65535; port++) if (!taken.has(port)) return port;
+    for (let port = 1024; port <= 65535; port++) if (!taken.has(port)) return port;
+    return 5701;
+}
+
+/** {@link HINTS} with examples of an id and a port that no entry of this file uses. */
+export function hintsFor(rawTenants: readonly unknown[]): FieldHints {
+    const ids = new Set(rawTenants.map((t) => (t !== null && typeof t === "object" ? (t as { id?: unknown }).id : undefined)));
+    const [first, second] = ["acme", "client-a", "globex", "initech", "umbrella", "hooli"].filter((id) => !ids.has(id));
+    return {
+        ...HINTS,
+        id: `use a DNS label of at most ${TENANT_ID_MAX_LENGTH} characters: lowercase letters, digits and hyphens, starting with a letter, such as "${first}" or "${second}"`,
+        port: `use a whole number from 1024 to 65535 that no other tenant on the same target uses, such as ${freePort(portsIn(rawTenants))}`,
+    };
+}

@@ -5,15 +5,15 @@ import type { JsonPath } from "../forms/problems";
 import { tenantUrl } from "../tenants/plan";
 import type { Candidate, FleetSource, Report } from "./candidates";
 
-/** Ports unique per target, URLs (default ones included) unique across the file. */
-export function checkPortsAndUrls(placed: Candidate[], source: FleetSource, at: Report): void {
+/** Ports unique per target, URLs (default ones included) unique across the file; `free` is a port no entry uses, for the fix. */
+export function checkPortsAndUrls(placed: Candidate[], source: FleetSource, at: Report, free: number): void {
     const byTargetPort = new Map<string, Candidate>();
     const byUrl = new Map<string, Candidate>();
     for (const candidate of placed) {
         const key = `${candidate.settings.target}:${candidate.entry.port}`;
         const first = byTargetPort.get(key);
         if (first) {
-            at(["tenants", candidate.index, "port"], `port ${candidate.entry.port} is already published by "${first.entry.id}" (tenants[${first.index}]) on target "${candidate.settings.target}". Fix: choose a port no other tenant on this target uses.`);
+            at(["tenants", candidate.index, "port"], `port ${candidate.entry.port} is already published by "${first.entry.id}" (tenants[${first.index}]) on target "${candidate.settings.target}". Fix: choose a port no other tenant on this target uses, such as ${free}.`);
             // Its default URL is the other tenant's too; one message says it.
             continue;
         }

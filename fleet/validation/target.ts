@@ -1,6 +1,7 @@
 /**
  * Each tenant's target: named, or the stack's default, and declared in the stack.
  */
+import { closest, distance } from "fastest-levenshtein";
 import type { TenantSettings } from "../tenants/tenantsSchema";
 import { Candidate, FleetSource, Report, origin } from "./candidates";
 
@@ -12,7 +13,13 @@ export function checkTarget({ index, entry, settings }: Candidate, defaults: Ten
         return false;
     }
     if (!source.targets.has(settings.target)) {
-        at(origin(index, entry, defaults, "target"), `"${settings.target}" is not a target of this stack. Fix: use one of: ${declared}, or declare it under n8n-fleet:targets in ${source.stackFile}.`);
+        const names = [...source.targets.keys()];
+        const written = settings.target.toLowerCase();
+        const nearest = names.length > 0 ? closest(written, names) : undefined;
+        // A typo or the wrong case; names that differ in their digits ("eu-2", "eu-1") are other hosts.
+        const isTypo = nearest !== undefined && distance(written, nearest) <= 2 && (written === nearest || written.replace(/\d/g, "") !== nearest.replace(/\d/g, ""));
+        const didYouMean = isTypo ? `did you mean "${nearest}"? ` : "";
+        at(origin(index, entry, defaults, "target"), `"${settings.target}" is not a target of this stack. Fix: ${didYouMean}use one of: ${declared}, or declare it under n8n-fleet:targets in ${source.stackFile}.`);
         return false;
     }
     return true;

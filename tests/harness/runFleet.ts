@@ -34,6 +34,8 @@ export interface FleetRunOptions {
     tenants: unknown;
     targets?: unknown;
     defaultTarget?: string;
+    /** More stack config, `namespace:key` -> value as Pulumi holds it. */
+    config?: Record<string, string>;
     stack?: string;
     /** Receives the live list of registrations before the program starts. */
     onRecording?: (resources: Registration[]) => void;
@@ -52,7 +54,7 @@ function stackConfig(options: FleetRunOptions): Record<string, string> {
         "n8n-fleet:targets": JSON.stringify(options.targets ?? TEST_TARGETS),
     };
     if (options.defaultTarget !== undefined) config["n8n-fleet:defaultTarget"] = options.defaultTarget;
-    return config;
+    return { ...config, ...options.config };
 }
 
 interface RunRecord {
