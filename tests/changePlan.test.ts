@@ -145,6 +145,41 @@ describe("each kind of change, per tenant", () => {
     });
 });
 
+describe("what a hosting business must agree to", () => {
+    test("turning community packages on is a risk, and a new tenant's plan line says it", () => {
+        const turnedOn = planOf([ACME], [{ ...ACME, communityPackages: "any" }]);
+        assert.match(detailsOf(turnedOn, "acme").join(), /community packages off -> any/);
+        assert.match(risksOf(turnedOn, "acme")[0], /may install any community node package, unverified ones included: their code runs unsandboxed/);
+        const added = planOf([], [{ id: "globex", port: 5702, communityPackages: "verified" }]);
+        assert.match(detailsOf(added, "globex")[0], /community packages verified/);
+        assert.match(risksOf(added, "globex")[0], /n8n-verified community node packages/);
+        assert.deepEqual(risksOf(planOf([{ ...ACME, communityPackages: "any" }], [{ ...ACME, communityPackages: "verified" }]), "acme"), [], "turning it down is no risk");
+    });
+
+    const AWS = { region: "eu-west-1", vpcId: "vpc-0a1b2c3d4e5f67890", subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"], hostSecurityGroupId: "sg-0123456789abcdef0" };
+    const RDS_TARGETS = targetsOf({ "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 }, aws: AWS } });
+    const rdsSnapshot = (tenants: object[]) => {
+        const result = validate(JSON.stringify({ tenants }), { targets: RDS_TARGETS, defaultTarget: "eu-1" });
+        if (!result.ok) throw new Error(formatProblems(result.problems));
+        return { tenants: result.tenants, targets: RDS_TARGETS };
+    };
+
+    test("a major RDS PostgreSQL upgrade is a risk with the downtime it brings", () => {
+        const plan = compareFleets(rdsSnapshot([{ ...ACME, database: { kind: "rds", engineVersion: "17" } }]), rdsSnapshot([{ ...ACME, database: { kind: "rds", engineVersion: "18" } }]));
+        assert.match(detailsOf(plan, "acme").join(), /PostgreSQL 17 -> 18/);
+        assert.match(risksOf(plan, "acme")[0], /upgrades its RDS PostgreSQL from 17 to 18: a major upgrade, minutes of downtime/);
+    });
+
+    test("a second RDS tenant on one Docker host is a risk when it arrives, not on every later change", () => {
+        const one = rdsSnapshot([{ ...ACME, database: { kind: "rds" } }]);
+        const two = rdsSnapshot([{ ...ACME, database: { kind: "rds" } }, { id: "globex", port: 5702, database: { kind: "rds" } }]);
+        const arrives = compareFleets(one, two).risks.filter((r) => r.tenant === "target eu-1");
+        assert.equal(arrives.length, 1);
+        assert.match(arrives[0].what, /runs 2 RDS tenants \(acme, globex\).* each other's database endpoints/);
+        assert.deepEqual(compareFleets(two, two).risks.filter((r) => r.tenant === "target eu-1"), []);
+    });
+});
+
 describe("targets", () => {
     test("CPU, memory and disk allotted before and after, against capacity", () => {
         const plan = planOf([ACME], [ACME, { id: "globex", port: 5702, resources: { cpus: 3, memoryGb: 6, diskGb: 20 } }]);

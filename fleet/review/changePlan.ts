@@ -182,7 +182,49 @@ function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[], blo
     const outbound = listChange("outbound exceptions", exceptionsOf(before), exceptionsOf(after));
     if (outbound) details.push(outbound);
     outboundRisk(after, exceptionsOf(after).filter((x) => !exceptionsOf(before).includes(x)), risks);
+    if (before.communityPackages !== after.communityPackages) {
+        details.push(`community packages ${before.communityPackages} -> ${after.communityPackages}`);
+        communityPackagesRisk(after, before.communityPackages, risks);
+    }
+    if (before.database.kind === "rds" && after.database.kind === "rds" && before.database.engineVersion !== after.database.engineVersion) {
+        details.push(`PostgreSQL ${before.database.engineVersion} -> ${after.database.engineVersion}`);
+        risk(
+            `upgrades its RDS PostgreSQL from ${before.database.engineVersion} to ${after.database.engineVersion}: a major upgrade, minutes of downtime while RDS snapshots and upgrades it, and no way back but a restore from that snapshot.`,
+            "Deploy it in a maintenance window agreed with the client; check n8n supports that PostgreSQL major first.",
+        );
+    }
     return details;
+}
+
+/** Community packages run unsandboxed in the tenant's main and workers: a reviewer agrees to them. */
+function communityPackagesRisk(t: TenantPlan, was: TenantPlan["communityPackages"] | undefined, risks: Risk[]): void {
+    const rank = { off: 0, verified: 1, any: 2 } as const;
+    if (rank[t.communityPackages] <= rank[was ?? "off"]) return;
+    risks.push({
+        tenant: t.id,
+        what: `may install ${t.communityPackages === "any" ? "any community node package, unverified ones included" : "n8n-verified community node packages"}: their code runs unsandboxed in its n8n main and workers, outside the Code node's sandbox.`,
+        todo: "Turn it on only for a client that buys it; its containers stay isolated from other tenants, but the package's code can do whatever its n8n can.",
+    });
+}
+
+/** Two RDS tenants on one Docker host: their databases' security groups admit the same host address. */
+function rdsTenantsByTarget(snapshot: FleetSnapshot | undefined): Map<string, string[]> {
+    const byTarget = new Map<string, string[]>();
+    for (const t of snapshot?.tenants ?? []) if (t.database.kind === "rds" && t.status !== "archived") byTarget.set(t.target.name, [...(byTarget.get(t.target.name) ?? []), t.id]);
+    return byTarget;
+}
+
+/** Said when a change brings a second RDS tenant to a host, not on every later change. */
+function sharedRdsHostRisks(base: FleetSnapshot | undefined, head: FleetSnapshot, risks: Risk[]): void {
+    const before = rdsTenantsByTarget(base);
+    for (const [target, ids] of rdsTenantsByTarget(head)) {
+        if (ids.length < 2 || ids.every((id) => before.get(target)?.includes(id))) continue;
+        risks.push({
+            tenant: `target ${target}`,
+            what: `runs ${ids.length} RDS tenants (${ids.join(", ")}): each one's database admits the whole host, so their workflows can open connections to each other's database endpoints (only the passwords and TLS stand between them).`,
+            todo: "Accept it, or give a tenant that needs more a Docker host of its own (README, What a tenant's workflows can reach).",
+        });
+    }
 }
 
 function exceptionsOf(t: TenantPlan): string[] {
@@ -217,6 +259,7 @@ function addedDetails(t: TenantPlan): string {
     if (env.length > 0) parts.push(`environment ${env.join(" ")}`);
     const exceptions = exceptionsOf(t);
     if (exceptions.length > 0) parts.push(`outbound exceptions ${exceptions.join(" ")}`);
+    if (t.communityPackages !== BUILT_IN_DEFAULTS.communityPackages) parts.push(`community packages ${t.communityPackages}`);
     return parts.join(", ");
 }
 
@@ -269,6 +312,7 @@ export function compareFleets(base: FleetSnapshot | undefined, head: FleetSnapsh
             changes.push({ id: tenant.id, kind: "added", target: tenant.target.name, details: [addedDetails(tenant)] });
             outboundRisk(tenant, exceptionsOf(tenant), risks);
             versionRisk(tenant, risks);
+            communityPackagesRisk(tenant, undefined, risks);
             continue;
         }
         const details = compareTenant(was, tenant, risks, blocked);
@@ -295,6 +339,7 @@ export function compareFleets(base: FleetSnapshot | undefined, head: FleetSnapsh
         }
     }
 
+    sharedRdsHostRisks(base, head, risks);
     const targets = targetLoads(base, head);
     for (const row of targets) {
         for (const [what, l] of [["CPU", row.cpus], ["memory", row.memoryGb]] as const) {
