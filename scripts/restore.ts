@@ -59,7 +59,10 @@ async function main(): Promise<void> {
         USAGE,
     );
     const [tenantId, ...extra] = positionals;
-    if (tenantId === undefined || extra.length > 0 || values.from === undefined) fail(USAGE, 2);
+    if (tenantId === undefined || extra.length > 0) fail(USAGE, 2);
+    if (values.from === undefined) {
+        fail(`no backup set given for ${tenantId}. Fix: pass --from <set>; its sets are listed by \`docker exec ${tenantId}-backup ls /backups\` on its host (the newest scheduled one is last), or give a set folder copied to this machine.\n${USAGE}`, 2);
+    }
     const userDir = process.env.INIT_CWD ?? process.cwd();
     const key = values["key-file"] !== undefined ? readFileSync(resolve(userDir, values["key-file"]), "utf8").trim() : process.env.N8N_FLEET_ENCRYPTION_KEY;
     if (!key) fail(`no encryption key in hand.\n${USAGE}`, 2);

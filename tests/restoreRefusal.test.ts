@@ -3,7 +3,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { keyFingerprint, restoreRefusal } from "../fleet/containers/backup";
+import { PROJECT_ROOT } from "./harness/runFleet";
 
 const KEY = "the-tenant-key";
 const manifest = (fields: object) => JSON.stringify({ format: 1, tenant: "acme", kind: "scheduled", n8nVersion: "2.41.1", keyFingerprint: keyFingerprint(KEY), ...fields });
@@ -44,4 +47,14 @@ test("a set that records no version is refused unless the operator vouches for i
     assert.equal(restoreRefusal(manifest({ n8nVersion: null }), { ...ACME, anyVersion: true }), undefined);
     assert.equal(restoreRefusal(manifest({ n8nVersion: "before 2.41.1" }), ACME), undefined);
     assert.match(restoreRefusal(manifest({ n8nVersion: "before 2.42.0" }), ACME) ?? "", /records "before 2\.42\.0"/);
+});
+
+test("npm run restore without --from says which set is missing and where the sets are listed, and changes nothing", () => {
+    const result = spawnSync(process.execPath, ["--require", "ts-node/register", join(PROJECT_ROOT, "scripts", "restore.ts"), "acme"], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+        encoding: "utf8",
+    });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /no backup set given for acme\. Fix: pass --from <set>; its sets are listed by `docker exec acme-backup ls \/backups`/);
 });
