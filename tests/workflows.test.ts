@@ -185,7 +185,7 @@ test("every matrix of stacks comes from npm run stacks, never from a list writte
     }
 });
 
-test("the stacks job, the AWS role and the SSH access are the same in every workflow that has them", () => {
+test("the stacks job, the AWS role and the SSH access are the same in every workflow that deploys or checks drift", () => {
     // GitHub has no step-level reuse inside a workflow file, so these are copies: they must not drift apart.
     const copies = (pick: (job: Job) => unknown) => allJobs().map(({ job }) => pick(job)).filter((copy) => copy !== undefined);
     const stepCopies = (name: string) => copies((job) => job.steps?.find((s) => s.name === name));
@@ -194,7 +194,7 @@ test("the stacks job, the AWS role and the SSH access are the same in every work
         ["AWS step", stepCopies("AWS credentials (OIDC role)")],
         ["SSH step", stepCopies("SSH access to the Docker hosts")],
     ] as const) {
-        assert.equal(found.length, 3, `${what}: one per workflow`);
+        assert.equal(found.length, what === "stacks job" ? 3 : 2, `${what}: one per workflow that has it`);
         for (const copy of found) assert.deepEqual(copy, found[0], what);
     }
 });
@@ -237,6 +237,17 @@ test("pull requests from forks still get tests, validation and the plan, and the
     const note = stepNamed(pr.jobs["preview-skipped"], "Say why there is no preview").run ?? "";
     assert.match(note, /fork.*no secrets/);
     assert.match(note, />> "\$GITHUB_STEP_SUMMARY"/);
+});
+
+test("a preview gets read-only credentials in its own environment: a read-only AWS role and no SSH key", () => {
+    const job = byFile("pull-request.yml").jobs.preview;
+    assert.equal(job.environment, "preview");
+    const names = (job.steps ?? []).map((s) => s.name);
+    assert.ok(!names.includes("SSH access to the Docker hosts"), "a preview holds the key that is root on every host");
+    const aws = stepNamed(job, "AWS credentials for previews (read-only OIDC role)");
+    assert.equal(aws.with?.["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+    const text = JSON.stringify(job);
+    assert.ok(!text.includes("FLEET_SSH_PRIVATE_KEY") && !text.includes("vars.AWS_ROLE_ARN"), "a deploy credential reaches the preview");
 });
 
 test("the preview runs pulumi preview --diff per stack through pulumi/actions, on the pull request too", () => {
@@ -476,10 +487,11 @@ function ownedBy(path: string): string[] | undefined {
     return owners;
 }
 
-test("tenants.json, every stack file, the workflows and the pins need the operators' review", () => {
+test("tenants.json, every stack file, the workflows, the pins, the program's code and its lock file need the operators' review", () => {
     const stacks = stacksFromFileNames(readdirSync(PROJECT_ROOT));
     assert.ok(stacks.ok);
-    const paths = ["tenants.json", "fleet/tenants/pins.json", ...stacks.stacks.map((s) => `Pulumi.${s}.yaml`), ...workflows.map((w) => w.file), "Pulumi.prod-eu.yaml"];
+    const program = ["index.ts", "config.ts", "Pulumi.yaml", "components/clientInstance.ts", "fleet/containers/n8n.ts", "scripts/plan.ts", "package.json", "package-lock.json", ".ci/run"];
+    const paths = ["tenants.json", "fleet/tenants/pins.json", ...stacks.stacks.map((s) => `Pulumi.${s}.yaml`), ...workflows.map((w) => w.file), "Pulumi.prod-eu.yaml", ...program];
     for (const path of paths) assert.deepEqual(ownedBy(path), ["@your-org/fleet-operators"], path);
-    assert.equal(ownedBy("Pulumi.yaml"), undefined, "the project file is not a stack file");
+    assert.equal(ownedBy("README.md"), undefined, "documentation needs no operator");
 });
