@@ -314,7 +314,7 @@ describe("validation", () => {
 
     test("every problem of an RDS block at once: a storage ceiling under the start is reported beside a wrong engine version", () => {
         const problems = problemsOf([{ id: "a", port: 5701, database: { kind: "rds", engineVersion: "12", allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } }], TARGETS);
-        assert.match(problems, /database\.engineVersion: "12" is not valid/);
+        assert.match(problems, /database\.engineVersion: "12" is not a PostgreSQL major version RDS runs here/);
         assert.match(problems, /database\.maxAllocatedStorageGb: maxAllocatedStorageGb 50 is below allocatedStorageGb 100/);
     });
 });
