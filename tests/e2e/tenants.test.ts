@@ -218,7 +218,7 @@ describe("each tenant runs as the program declares it", () => {
 
     test("every process reads its secrets from files: none is in its environment or command line", () => {
         for (const t of tenants.values()) {
-            const secrets = Object.entries(secretsOf(t)).filter(([name]) => /PASSWORD|KEY|TOKEN/.test(name)).map(([, value]) => value);
+            const secrets = Object.entries(secretsOf(t)).filter(([name]) => /(PASSWORD|KEY|TOKEN)$/.test(name)).map(([, value]) => value);
             assert.equal(secrets.length, 4, `${t.id}: database and Redis passwords, key, runner token`);
             const processes = { postgres: localizePostgres(t.containers.postgres, t.site), redis: localizeRedis(t.containers.redis, t.site), main: t.main, worker: t.worker };
             for (const [role, local] of Object.entries(processes)) {
