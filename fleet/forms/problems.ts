@@ -107,6 +107,18 @@ function looksLike(key: string, allowed: string): boolean {
     return shared >= 6 && edits <= 5;
 }
 
+/**
+ * `did you mean "<name>"? ` for the name nearest to what was written, compared in lower case, when
+ * `isTypo` judges the two close enough; an empty string otherwise.
+ */
+export function didYouMean(written: string, names: readonly string[], isTypo: (written: string, nearest: string) => boolean): string {
+    if (names.length === 0) return "";
+    const lowered = written.toLowerCase();
+    const nearest = closest(lowered, names.map((name) => name.toLowerCase()));
+    const name = names.find((candidate) => candidate.toLowerCase() === nearest);
+    return name !== undefined && isTypo(lowered, nearest) ? `did you mean "${name}"? ` : "";
+}
+
 function unknownKeyMessage(key: string, allowed: readonly string[], isolationHint: (key: string) => string | undefined): string {
     const suggestion = allowed.length > 0 ? closest(key, [...allowed]) : undefined;
     const isTypo = suggestion !== undefined && looksLike(key.toLowerCase(), suggestion.toLowerCase());

@@ -2,8 +2,8 @@
  * The stack config n8n-fleet reads (`n8n-fleet:*` in Pulumi.<stack>.yaml), validated the same
  * way as tenants.json. `config.ts` feeds it from Pulumi; `npm run validate` from the YAML file.
  */
-import { closest, distance } from "fastest-levenshtein";
-import { FieldHints, JsonPath, Problem, issueToProblems, keysByOwner, schemaKeys } from "../forms/problems";
+import { distance } from "fastest-levenshtein";
+import { FieldHints, JsonPath, Problem, didYouMean, issueToProblems, keysByOwner, schemaKeys } from "../forms/problems";
 import { Target, Targets, awsTargetSchema, targetSchema, targetTlsSchema, targetsSchema } from "./targets";
 
 export const CONFIG_NAMESPACE = "n8n-fleet";
@@ -32,10 +32,8 @@ export function rawStackSettings(config: Readonly<Record<string, unknown>>): Raw
 /** "n8n-fleet:tenantFile" is a typo of "n8n-fleet:tenantsFile"; targets are checked by the schema. */
 function unknownKeyMessage(key: string): string {
     const known = SETTING_NAMES.map((name) => `${CONFIG_NAMESPACE}:${name}`);
-    const nearest = closest(key.toLowerCase(), known.map((k) => k.toLowerCase()));
-    const suggestion = known.find((k) => k.toLowerCase() === nearest);
-    const didYouMean = suggestion !== undefined && distance(key.toLowerCase(), nearest) <= 3 ? `did you mean "${suggestion}"? ` : "";
-    return `unknown setting "${key}": n8n-fleet would ignore it. Fix: ${didYouMean}rename or remove it; n8n-fleet reads ${known.join(", ")}.`;
+    const suggestion = didYouMean(key, known, (written, nearest) => distance(written, nearest) <= 3);
+    return `unknown setting "${key}": n8n-fleet would ignore it. Fix: ${suggestion}rename or remove it; n8n-fleet reads ${known.join(", ")}.`;
 }
 
 export interface StackSettings {

@@ -99,7 +99,7 @@ type Process = keyof typeof MEMORY_FLOOR_MB;
 function containerCounts(workers: number, database: DatabaseKind): Record<Process, number> {
     const container = database === "container" ? 1 : 0;
     // Backups: the sidecar and the gate before an upgrade; an RDS tenant's sidecar only (its files).
-    return { postgres: container, databaseInit: 1 - container, backup: container === 1 ? 2 : 1, redis: 1, n8n: 1 + workers, runner: workers };
+    return { postgres: container, databaseInit: 1 - container, backup: 1 + container, redis: 1, n8n: 1 + workers, runner: workers };
 }
 
 /** Containers of a tenant with this many workers: the database side, Redis, main, and a worker and a runner per worker. */

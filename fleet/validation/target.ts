@@ -1,7 +1,8 @@
 /**
  * Each tenant's target: named, or the stack's default, and declared in the stack.
  */
-import { closest, distance } from "fastest-levenshtein";
+import { distance } from "fastest-levenshtein";
+import { didYouMean } from "../forms/problems";
 import type { TenantSettings } from "../tenants/tenantsSchema";
 import { Candidate, FleetSource, Report, origin } from "./candidates";
 
@@ -13,13 +14,9 @@ export function checkTarget({ index, entry, settings }: Candidate, defaults: Ten
         return false;
     }
     if (!source.targets.has(settings.target)) {
-        const names = [...source.targets.keys()];
-        const written = settings.target.toLowerCase();
-        const nearest = names.length > 0 ? closest(written, names) : undefined;
         // A typo or the wrong case; names that differ in their digits ("eu-2", "eu-1") are other hosts.
-        const isTypo = nearest !== undefined && distance(written, nearest) <= 2 && (written === nearest || written.replace(/\d/g, "") !== nearest.replace(/\d/g, ""));
-        const didYouMean = isTypo ? `did you mean "${nearest}"? ` : "";
-        at(origin(index, entry, defaults, "target"), `"${settings.target}" is not a target of this stack. Fix: ${didYouMean}use one of: ${declared}, or declare it under n8n-fleet:targets in ${source.stackFile}.`);
+        const suggestion = didYouMean(settings.target, [...source.targets.keys()], (written, nearest) => distance(written, nearest) <= 2 && (written === nearest || written.replace(/\d/g, "") !== nearest.replace(/\d/g, "")));
+        at(origin(index, entry, defaults, "target"), `"${settings.target}" is not a target of this stack. Fix: ${suggestion}use one of: ${declared}, or declare it under n8n-fleet:targets in ${source.stackFile}.`);
         return false;
     }
     return true;
