@@ -13,7 +13,7 @@ const instances = withoutPromiseStackTraces(() => {
     for (const target of fleet.targets.values()) {
         const onTarget = fleet.tenants.filter((tenant) => tenant.target.name === target.name);
         if (onTarget.length > 0) {
-            hosts.set(target.name, new DockerHost(target.name, { target, images: onTarget.flatMap((tenant) => Object.values(tenant.images)) }));
+            hosts.set(target.name, new DockerHost(target.name, { target, images: onTarget.flatMap((tenant) => Object.values(tenant.images)), fleet: fleet.fleet, tenants: onTarget }));
         }
     }
     // One AWS provider per region with RDS tenants; @pulumi/aws is not even loaded without them.

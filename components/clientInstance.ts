@@ -10,6 +10,9 @@ import { containerLabels, volumeLabels, networkLabels } from "../fleet/container
 import type { DockerHost } from "./dockerHost";
 import { loadRdsDatabase } from "./rdsLoader";
 
+/** The network driver option that names a bridge network's Linux bridge. */
+export const BRIDGE_NAME_OPTION = "com.docker.network.bridge.name";
+
 /** An empty list as no list at all: the provider stores an unset block, and `[]` would differ from it. */
 function absentIfEmpty<T>(list: T[]): T[] | undefined {
     return list.length > 0 ? list : undefined;
@@ -89,9 +92,17 @@ export class ClientInstance extends pulumi.ComponentResource {
         });
 
         // An archived tenant keeps only the internal network, where its final backup ran.
+        // Each on a bridge of a fixed name, which the host guard's rules name (fleet/containers/hostGuard.ts).
+        // Fixed names: the old network must go (with its containers) before its replacement is created.
+        const network = (role: TenantNetwork, internal: boolean) =>
+            new docker.Network(
+                names.networks[role],
+                { name: names.networks[role], internal, options: { [BRIDGE_NAME_OPTION]: names.bridges[role] }, labels: networkLabels(plan, args.fleet, role) },
+                { ...child, deleteBeforeReplace: true },
+            );
         const networks: Partial<Record<TenantNetwork, docker.Network>> = {
-            backend: new docker.Network(names.networks.backend, { name: names.networks.backend, internal: true, labels: networkLabels(plan, args.fleet, "backend") }, child),
-            egress: archived ? undefined : new docker.Network(names.networks.egress, { name: names.networks.egress, labels: networkLabels(plan, args.fleet, "egress") }, child),
+            backend: network("backend", true),
+            egress: archived ? undefined : network("egress", false),
         };
         const networkName = (role: TenantNetwork) => {
             const found = networks[role];
@@ -105,6 +116,8 @@ export class ClientInstance extends pulumi.ComponentResource {
             postgres: rds ? undefined : volume(names.volumes.postgres, "postgres"),
             redis: volume(names.volumes.redis, "redis"),
             n8n: volume(names.volumes.n8n, "n8n"),
+            // The folder workflows read and write files in (n8n's N8N_RESTRICT_FILE_ACCESS_TO).
+            files: volume(names.volumes.files, "files"),
             // An RDS tenant's sets hold its n8n files; RDS keeps the database's backups.
             backups: volume(names.volumes.backups, "backups"),
         };
@@ -134,7 +147,8 @@ export class ClientInstance extends pulumi.ComponentResource {
                     envs: runtime.apply((r) => envList(spec.environment(r))),
                     command: spec.command,
                     user: spec.user,
-                    networksAdvanced: spec.networks.map(({ network, aliases }) => ({ name: networkName(network), aliases })),
+                    networkMode: spec.networkMode,
+                    networksAdvanced: absentIfEmpty(spec.networks.map(({ network, aliases }) => ({ name: networkName(network), aliases }))),
                     volumes: absentIfEmpty(spec.volumes.map(({ volume: role, containerPath, readOnly }) => ({ volumeName: volumeName(role), containerPath, readOnly }))),
                     uploads: absentIfEmpty([
                         ...spec.files.map(({ path, content, mode }) => ({ file: path, content, permissions: mode })),
@@ -183,7 +197,11 @@ export class ClientInstance extends pulumi.ComponentResource {
         const awaited = new Map<string, pulumi.Input<docker.Container>>();
         const oneShotChecks: pulumi.Output<docker.Container>[] = [];
         for (const spec of tenantContainers(plan)) {
-            const dependsOn = spec.after.map((earlier) => awaited.get(earlier) ?? fail(`internal: ${spec.name} is declared before ${earlier}, which it needs`));
+            const dependsOn = [
+                // No tenant container runs on a host before the guard's rules are in place.
+                args.host.guard,
+                ...spec.after.map((earlier) => awaited.get(earlier) ?? fail(`internal: ${spec.name} is declared before ${earlier}, which it needs`)),
+            ];
             const container = declare(spec, dependsOn);
             containers.set(spec.name, container);
             if (spec.runsOnce && spec.failureMeans !== undefined) {

@@ -9,8 +9,8 @@ import { dirname, join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import Docker from "dockerode";
 import { pack } from "tar-stream";
-import { BACKUPS_DIR, BACKUP_SCRIPT, N8N_FILES_DIR, RESTORE_SCRIPT, SET_FILES } from "../fleet/containers/backup";
-import { SECRETS_DIR } from "../fleet/containers/containerSpec";
+import { BACKUPS_DIR, BACKUP_UID, N8N_FILES_DIR, N8N_USER_FILES_DIR, BACKUP_SCRIPT, OPTIONAL_SET_FILES, RESTORE_SCRIPT, SET_FILES } from "../fleet/containers/backup";
+import { FLEET_FILES_DIR, SECRETS_DIR } from "../fleet/containers/containerSpec";
 import type { TenantPlan } from "../fleet/tenants/plan";
 import { fail } from "./cli";
 import { runToEnd } from "./dockerApi";
@@ -19,8 +19,9 @@ import { runToEnd } from "./dockerApi";
 export function packSet(folder: string, name: string): Readable {
     for (const file of SET_FILES) if (!existsSync(join(folder, file))) fail(`${folder} holds no ${file}: not a backup set`);
     const tar = pack();
+    const files = [...SET_FILES, ...OPTIONAL_SET_FILES.filter((file) => existsSync(join(folder, file)))];
     (async () => {
-        for (const file of SET_FILES) {
+        for (const file of files) {
             const path = join(folder, file);
             await pipeline(createReadStream(path), tar.entry({ name: `${name}/${file}`, size: statSync(path).size, mode: 0o600 }));
         }
@@ -48,10 +49,15 @@ export async function runRestoreScript(docker: Docker, run: RestoreRun): Promise
         name: `${run.plan.id}-restore${run.verifyOnly ? "-check" : ""}`,
         Cmd: [RESTORE_SCRIPT.path, ...(run.verifyOnly ? ["--verify"] : []), `${BACKUPS_DIR}/${run.set}`],
         HostConfig: {
-            // The n8n volume is writable for the restore itself only.
-            Binds: [`${names.volumes.backups}:${BACKUPS_DIR}:ro`, `${names.volumes.n8n}:${N8N_FILES_DIR}${run.verifyOnly ? ":ro" : ""}`],
+            // The n8n volumes are writable for the restore itself only.
+            Binds: [
+                `${names.volumes.backups}:${BACKUPS_DIR}:ro`,
+                `${names.volumes.n8n}:${N8N_FILES_DIR}${run.verifyOnly ? ":ro" : ""}`,
+                `${names.volumes.files}:${N8N_USER_FILES_DIR}${run.verifyOnly ? ":ro" : ""}`,
+            ],
             NetworkMode: run.verifyOnly ? "none" : names.networks.backend,
-            CapAdd: run.verifyOnly ? ["CAP_DAC_READ_SEARCH"] : ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"],
+            // The checks read the set as the backup user; writing n8n's files with their owners takes root.
+            ...(run.verifyOnly ? { User: `${BACKUP_UID}:${BACKUP_UID}`, CapAdd: [] } : { User: "0:0", CapAdd: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"] }),
         },
     });
 }
@@ -69,9 +75,11 @@ export async function takeSetBeforeRestore(docker: Docker, run: Omit<RestoreRun,
         name: `${run.plan.id}-backup-before-restore`,
         Cmd: [BACKUP_SCRIPT.path, "once", "before-restore"],
         HostConfig: {
-            Binds: [`${names.volumes.backups}:${BACKUPS_DIR}`, `${names.volumes.n8n}:${N8N_FILES_DIR}:ro`],
+            Binds: [`${names.volumes.backups}:${BACKUPS_DIR}`, `${names.volumes.n8n}:${N8N_FILES_DIR}:ro`, `${names.volumes.files}:${N8N_USER_FILES_DIR}:ro`],
             NetworkMode: names.networks.backend,
-            CapAdd: ["CAP_DAC_READ_SEARCH"],
+            // As the sidecar runs: the backup user, no capability.
+            User: `${BACKUP_UID}:${BACKUP_UID}`,
+            CapAdd: [],
         },
     });
     const name = Buffer.concat(chunks).toString("utf8").trim();
@@ -87,19 +95,20 @@ async function runLikeSidecar(
     docker: Docker,
     run: Pick<RestoreRun, "image" | "env" | "sidecar">,
     stdout: NodeJS.WritableStream,
-    options: { name: string; Cmd: string[]; HostConfig: { Binds: string[]; NetworkMode: string; CapAdd: string[] } },
+    options: { name: string; Cmd: string[]; HostConfig: { Binds: string[]; NetworkMode: string; User: string; CapAdd: string[] } },
 ): Promise<number> {
+    const { User, ...hostConfig } = options.HostConfig;
     const create: Docker.ContainerCreateOptions = {
         name: options.name,
         Image: run.image,
-        User: "0:0",
+        User,
         Env: run.env,
         Cmd: options.Cmd,
-        HostConfig: { ...options.HostConfig, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] },
+        HostConfig: { ...hostConfig, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"] },
     };
     // The sidecar's secret files and the scripts it carries, where they are in the sidecar.
     const sidecar = docker.getContainer(run.sidecar);
     return runToEnd(docker, create, stdout, async (container) => {
-        for (const path of [SECRETS_DIR, RESTORE_SCRIPT.path, BACKUP_SCRIPT.path]) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
+        for (const path of [SECRETS_DIR, FLEET_FILES_DIR]) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
     });
 }

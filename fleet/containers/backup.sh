@@ -24,6 +24,8 @@ set -euo pipefail
 # The container's mount points; a test points them elsewhere.
 BACKUPS=${BACKUPS_DIR:-/backups}
 N8N_FILES=${N8N_FILES_DIR:-/n8n-data}
+# The workflows' files folder (Read/Write Files from Disk), on its own volume.
+N8N_USER_FILES=${N8N_USER_FILES_DIR:-/n8n-user-files}
 : "${TENANT:?}" "${KEEP_HOURLY:=0}" "${KEEP_DAILY:=7}" "${KEEP_WEEKLY:=4}"
 
 log() { printf '%s n8n-fleet-backup %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$TENANT" "$*" >&2; }
@@ -70,6 +72,10 @@ take_set() {
     fi
     pack_n8n_files "$work/n8n-files.tar.gz"
     entries=$(file_entry "$work/n8n-files.tar.gz")
+    if [ -d "$N8N_USER_FILES" ]; then
+        tar --create --gzip --file="$work/n8n-user-files.tar.gz" --directory="$N8N_USER_FILES" --numeric-owner .
+        entries="$entries, $(file_entry "$work/n8n-user-files.tar.gz")"
+    fi
     [ -f "$work/database.dump" ] && entries="$(file_entry "$work/database.dump"), $entries"
     cat >"$work/manifest.json" <<JSON
 {

@@ -9,39 +9,49 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TenantPlan } from "../tenants/plan";
-import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, secretFile, shellHealthcheckWith } from "./containerSpec";
+import { ContainerSpec, FLEET_FILES_DIR, Healthcheck, PORTS, TenantRuntime, secretFile, shellHealthcheckWith } from "./containerSpec";
 import { SERVICE_HOSTS } from "../tenants/names";
 
-/** The backup volume in the container, and the n8n volume, mounted read-only. */
+/** The backup volume in the container, and the n8n volumes (data folder, workflows' files), mounted read-only. */
 export const BACKUPS_DIR = "/backups";
 export const N8N_FILES_DIR = "/n8n-data";
+export const N8N_USER_FILES_DIR = "/n8n-user-files";
 
 /** The files of a backup set, as backup.sh writes them. */
 export const SET_FILES = ["manifest.json", "database.dump", "n8n-files.tar.gz"];
+/** In the sets of n8n-fleet versions that keep the workflows' files folder on its own volume. */
+export const OPTIONAL_SET_FILES = ["n8n-user-files.tar.gz"];
 
 export const BACKUP_SCRIPT = {
-    path: "/usr/local/bin/n8n-fleet-backup",
+    path: `${FLEET_FILES_DIR}/n8n-fleet-backup`,
     content: readFileSync(join(__dirname, "backup.sh"), "utf8"),
     mode: "0755",
 };
 
 /** Shipped beside the backup script, so a restore runs in the same image and environment (`npm run restore`). */
 export const RESTORE_SCRIPT = {
-    path: "/usr/local/bin/n8n-fleet-restore",
+    path: `${FLEET_FILES_DIR}/n8n-fleet-restore`,
     content: readFileSync(join(__dirname, "restore.sh"), "utf8"),
     mode: "0755",
 };
 
-/** Root in the container, with no capability but reading files it does not own (n8n's, uid 1000). */
-const BACKUP_USER = "0:0";
-const READ_ANY_FILE = "CAP_DAC_READ_SEARCH";
+/**
+ * The postgres image's own `postgres` user, with no capability: it writes the backups volume, whose
+ * folder the volume-owners one-shot gives it, and reads n8n's files as any user may (n8n writes them
+ * with mode 0644 and folders 0755; the key's `config`, 0600, is never backed up). Never root: the
+ * sidecar reads files the tenant's code wrote.
+ */
+export const BACKUP_UID = "999";
+const BACKUP_USER = `${BACKUP_UID}:${BACKUP_UID}`;
+/** The owner of the workflows' files volume: n8n's user. */
+const N8N_UID = "1000";
 
 /** Compared with the key in hand before a restore touches anything; the key itself is never in a backup. */
 export function keyFingerprint(encryptionKey: string): string {
     return `sha256:${createHash("sha256").update(encryptionKey).digest("hex")}`;
 }
 
-const PASSWORD_FILE = secretFile("backup-database-password", "0", (runtime) => runtime.databasePassword);
+const PASSWORD_FILE = secretFile("backup-database-password", BACKUP_UID, (runtime) => runtime.databasePassword);
 
 /**
  * The n8n version a set records for its data: the deployed one, or, before an upgrade, the one the
@@ -85,13 +95,55 @@ function backupProcess(plan: TenantPlan, dataVersion: DataVersion): Omit<Contain
         volumes: [
             { volume: "backups", containerPath: BACKUPS_DIR },
             { volume: "n8n", containerPath: N8N_FILES_DIR, readOnly: true },
+            { volume: "files", containerPath: N8N_USER_FILES_DIR, readOnly: true },
         ],
         files: [BACKUP_SCRIPT, RESTORE_SCRIPT],
         secretFiles: rds ? [] : [PASSWORD_FILE],
         ports: [],
         dropCapabilities: true,
-        addCapabilities: [READ_ANY_FILE],
         stopGraceSeconds: 30,
+    };
+}
+
+/**
+ * A one-shot, before any other container of the tenant: gives the folder of the backups volume
+ * (and, for volumes of earlier n8n-fleet versions, the sets root wrote there) to the backup user,
+ * and the folder of the workflows' files volume to n8n's user. A new named volume's folder is
+ * root's when the image has no such folder. Root with CHOWN and FOWNER alone; it reads nothing, follows no
+ * link (the files volume's own folder only, never what the tenant wrote in it), and exits.
+ */
+export function volumeOwnersContainer(plan: TenantPlan): ContainerSpec {
+    return {
+        name: plan.names.volumeOwners,
+        role: "volume-owners",
+        image: plan.images.postgres,
+        // Fixed, so a new budget does not replace it: it runs for a moment, before the tenant's other containers.
+        limits: { memoryMb: 64, cpus: 0.1 },
+        command: [
+            "sh",
+            "-c",
+            `chown -R -P ${BACKUP_USER} ${BACKUPS_DIR} && chmod 0700 ${BACKUPS_DIR} && chown -h ${N8N_UID}:${N8N_UID} ${N8N_USER_FILES_DIR} && chmod 0755 ${N8N_USER_FILES_DIR}`,
+        ],
+        environment: () => ({}),
+        user: "0:0",
+        networks: [],
+        networkMode: "none",
+        volumes: [
+            { volume: "backups", containerPath: BACKUPS_DIR },
+            { volume: "files", containerPath: N8N_USER_FILES_DIR },
+        ],
+        files: [],
+        secretFiles: [],
+        ports: [],
+        runsOnce: true,
+        failureMeans: `the owners of tenant "${plan.id}"'s backups and files volumes could not be set, so nothing that writes them was started`,
+        alwaysRuns: true,
+        dropCapabilities: true,
+        // CHOWN to give the folders away; FOWNER to set their modes once they are no longer root's (a later run).
+        addCapabilities: ["CAP_CHOWN", "CAP_FOWNER"],
+        stopGraceSeconds: 10,
+        waitForHealthy: false,
+        after: [],
     };
 }
 
@@ -117,7 +169,7 @@ export function backupContainer(plan: TenantPlan): ContainerSpec {
         healthcheck: backupHealthcheck(plan),
         waitForHealthy: false,
         // An RDS tenant's sidecar has no database to wait for (RDS snapshots it before an upgrade).
-        after: plan.database.kind === "rds" ? [] : [plan.names.containers.postgres, plan.names.backupBefore(plan.n8nVersion)],
+        after: plan.database.kind === "rds" ? [plan.names.volumeOwners] : [plan.names.volumeOwners, plan.names.containers.postgres, plan.names.backupBefore(plan.n8nVersion)],
     };
 }
 
@@ -134,7 +186,7 @@ function backupGate(plan: TenantPlan, name: string, kind: string, dataVersion: D
         runsOnce: true,
         failureMeans,
         waitForHealthy: false,
-        after: [],
+        after: [plan.names.volumeOwners],
     };
 }
 
@@ -152,7 +204,7 @@ export function preUpgradeBackupContainer(plan: TenantPlan): ContainerSpec {
             "recorded-in-volume",
             `the backup before n8n ${plan.n8nVersion} failed, so nothing of tenant "${plan.id}" was upgraded`,
         ),
-        after: [plan.names.containers.postgres],
+        after: [plan.names.volumeOwners, plan.names.containers.postgres],
     };
 }
 

@@ -88,6 +88,9 @@ export interface TenantRuntime extends TenantSecrets {
 /** Where secret files go in a container, as Docker names its own secrets. */
 export const SECRETS_DIR = "/run/secrets";
 
+/** Where scripts and other files n8n-fleet writes into a container go (never into the image's own folders). */
+export const FLEET_FILES_DIR = "/run/n8n-fleet";
+
 export interface SecretFile {
     /** Absolute path in the container. */
     path: string;
@@ -106,10 +109,10 @@ export function secretFile(name: string, owner: string, content: (runtime: Tenan
 export type TenantNetwork = "backend" | "egress";
 
 /** The tenant's volumes, by what they hold. */
-export type TenantVolume = "postgres" | "redis" | "n8n" | "backups";
+export type TenantVolume = "postgres" | "redis" | "n8n" | "files" | "backups";
 
 /** What each container of a tenant is there for; also its `n8n-fleet.role` label. */
-export type ContainerRole = "postgres" | "database-init" | "redis" | "main" | "worker" | "runner" | "backup";
+export type ContainerRole = "postgres" | "database-init" | "redis" | "main" | "worker" | "runner" | "backup" | "volume-owners";
 
 /**
  * One container of a tenant, fully decided: the component turns it into a `docker.Container`
@@ -129,6 +132,8 @@ export interface ContainerSpec {
     /** `uid:gid` or a user name of the image; the image's default user when absent. */
     user?: string;
     networks: { network: TenantNetwork; aliases: string[] }[];
+    /** `none` for a container that needs no network at all; absent, it is on `networks` only. */
+    networkMode?: "none";
     volumes: { volume: TenantVolume; containerPath: string; readOnly?: boolean }[];
     /** Files written into the container before it starts; `mode` in octal, as the provider takes it. */
     files: { path: string; content: string; mode: string }[];

@@ -4,11 +4,11 @@
  */
 import type { TenantPlan } from "../tenants/plan";
 import { RDS_PORT, RdsPlan, rdsCaBundle } from "../tenants/database";
-import { ContainerSpec, shellHealthcheckWith } from "./containerSpec";
+import { ContainerSpec, FLEET_FILES_DIR, shellHealthcheckWith } from "./containerSpec";
 import { POSTGRES_INIT_SCRIPT, POSTGRES_SECRET_ENV, POSTGRES_SECRET_FILES, POSTGRES_STOP_GRACE_SECONDS } from "./postgres";
 
 /** The script the postgres image runs on first start, run here by hand on RDS. */
-const INIT_SCRIPT_PATH = "/usr/local/bin/n8n-fleet-database-init.sh";
+const INIT_SCRIPT_PATH = `${FLEET_FILES_DIR}/n8n-fleet-database-init.sh`;
 const READY_FILE = "/tmp/n8n-fleet-database-ready";
 
 /**
@@ -17,7 +17,7 @@ const READY_FILE = "/tmp/n8n-fleet-database-ready";
  * the next try succeeds by itself, and the next `pulumi up` carries on: no replacement needed.
  */
 const RETRY_SCRIPT = {
-    path: "/usr/local/bin/n8n-fleet-database-init-until-done",
+    path: `${FLEET_FILES_DIR}/n8n-fleet-database-init-until-done`,
     mode: "0755",
     content: [
         "#!/bin/bash",

@@ -4,6 +4,7 @@
  */
 import type { TenantPlan } from "../tenants/plan";
 import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, httpHealthcheck, secretFile } from "./containerSpec";
+import { diskBounds } from "../tenants/sizing";
 import { rdsCaBundle } from "../tenants/database";
 import { SERVICE_HOSTS } from "../tenants/names";
 
@@ -41,8 +42,26 @@ export const SSRF_BLOCKED_IP_RANGES = ["default", "100.64.0.0/10", "64:ff9b::/96
 /** Nodes n8n 2.41.1 leaves out by default (`@n8n/config` NodesConfig), named here so that no default can bring them back. */
 export const EXCLUDED_NODES = ["n8n-nodes-base.executeCommand", "n8n-nodes-base.localFileTrigger"];
 
-/** Where the tenant's workflows may read and write files (Read/Write Files from Disk, ...). */
+/**
+ * Where the tenant's workflows may read and write files (Read/Write Files from Disk, ...): n8n 2.x's
+ * own default folder, on the tenant's `files` volume rather than in the container's file system.
+ */
 export const N8N_FILES_FOLDER = "/home/node/.n8n-files";
+
+/**
+ * n8n's own bounds on what normal use leaves on disk, from the tenant's disk budget: executions
+ * pruned by age and count, and the size of what one request brings in.
+ */
+function diskUse(plan: TenantPlan): Record<string, string> {
+    const bounds = diskBounds(plan.budget.diskGb);
+    return {
+        EXECUTIONS_DATA_PRUNE: "true",
+        EXECUTIONS_DATA_MAX_AGE: String(bounds.executionsMaxAgeHours),
+        EXECUTIONS_DATA_PRUNE_MAX_COUNT: String(bounds.executionsMaxCount),
+        N8N_PAYLOAD_SIZE_MAX: String(bounds.payloadMaxMb),
+        N8N_FORMDATA_FILE_SIZE_MAX: String(bounds.formDataFileMaxMb),
+    };
+}
 
 /**
  * What a tenant's workflow code may do inside n8n, decided here rather than by n8n's defaults,
@@ -128,6 +147,7 @@ export function n8nEnvironment(
         ...(plan.outbound.allowIpRanges.length > 0 ? { N8N_SSRF_ALLOWED_IP_RANGES: plan.outbound.allowIpRanges.join(",") } : {}),
 
         ...hardening(plan),
+        ...diskUse(plan),
 
         GENERIC_TIMEZONE: plan.timezone,
         TZ: plan.timezone,
@@ -149,7 +169,10 @@ function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environmen
         // Built once: main and workers must agree on database, queue, key and URLs.
         environment: (secrets) => n8nEnvironment(plan, secrets),
         user: N8N_UID,
-        volumes: [{ volume: "n8n", containerPath: N8N_USER_FOLDER }],
+        volumes: [
+            { volume: "n8n", containerPath: N8N_USER_FOLDER },
+            { volume: "files", containerPath: N8N_FILES_FOLDER },
+        ],
         files: plan.database.kind === "rds" ? [rdsCaBundle()] : [],
         secretFiles: Object.values(N8N_SECRET_FILES),
         healthcheck: n8nHealthcheck(),
@@ -181,7 +204,8 @@ export function mainContainer(plan: TenantPlan): ContainerSpec {
  * otherwise its PostgreSQL and the backup taken before this n8n version first touches the data.
  */
 function databaseContainers(plan: TenantPlan): string[] {
-    return plan.database.kind === "rds" ? [plan.names.databaseInit] : [plan.names.containers.postgres, plan.names.backupBefore(plan.n8nVersion)];
+    // The volume owners first: the workflows' files volume is n8n's once they ran.
+    return [plan.names.volumeOwners, ...(plan.database.kind === "rds" ? [plan.names.databaseInit] : [plan.names.containers.postgres, plan.names.backupBefore(plan.n8nVersion)])];
 }
 
 /** Queue worker `index` (1-based). Created once the main is healthy, as n8n-hosting's compose file does: the main has migrated the database by then. */

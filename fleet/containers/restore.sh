@@ -17,6 +17,7 @@ if [ "${1:-}" = --verify ]; then
 fi
 SET=${1:?usage: n8n-fleet-restore [--verify] <set folder>}
 N8N_FILES=${N8N_FILES_DIR:-/n8n-data}
+N8N_USER_FILES=${N8N_USER_FILES_DIR:-/n8n-user-files}
 : "${KEY_FINGERPRINT:?}" "${PGPASSWORD_FILE:?}" "${PGDATABASE:?}"
 
 refuse() {
@@ -88,4 +89,9 @@ if ! tar --extract --gzip --file="$SET/n8n-files.tar.gz" --directory="$N8N_FILES
     echo "n8n-fleet-restore: the database was restored from $(basename "$SET"), but its n8n files could not be: fix the cause above and run the restore again" >&2
     exit 1
 fi
-echo "n8n-fleet-restore: restored $(basename "$SET") into database $PGDATABASE and $N8N_FILES" >&2
+# Sets of n8n-fleet versions that keep the workflows' files folder on its own volume hold it too.
+if [ -f "$SET/n8n-user-files.tar.gz" ] && ! tar --extract --gzip --file="$SET/n8n-user-files.tar.gz" --directory="$N8N_USER_FILES" --numeric-owner --same-permissions; then
+    echo "n8n-fleet-restore: the database and n8n's data folder were restored from $(basename "$SET"), but the workflows' files could not be: fix the cause above and run the restore again" >&2
+    exit 1
+fi
+echo "n8n-fleet-restore: restored $(basename "$SET") into database $PGDATABASE, $N8N_FILES and $N8N_USER_FILES" >&2

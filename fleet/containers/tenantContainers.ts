@@ -11,14 +11,15 @@ import { mainContainer, workerContainer } from "./n8n";
 import { runnerContainer } from "./runners";
 import type { RdsPlan } from "../tenants/database";
 import { databaseInitContainer } from "./databaseInit";
-import { backupContainer, finalBackupContainer, preUpgradeBackupContainer } from "./backup";
+import { backupContainer, finalBackupContainer, preUpgradeBackupContainer, volumeOwnersContainer } from "./backup";
 
 export function tenantContainers(plan: TenantPlan): ContainerSpec[] {
     // An archived tenant keeps its data and runs nothing: only its final backup, taken before the rest goes.
-    if (plan.status === "archived") return isRds(plan) ? [] : [finalBackupContainer(plan)];
+    if (plan.status === "archived") return isRds(plan) ? [] : [volumeOwnersContainer(plan), finalBackupContainer(plan)];
     const workers = Array.from({ length: plan.workers }, (_, i) => i + 1);
     const database = isRds(plan) ? [databaseInitContainer(plan), backupContainer(plan)] : [postgresContainer(plan), preUpgradeBackupContainer(plan), backupContainer(plan)];
     return [
+        volumeOwnersContainer(plan),
         ...database,
         redisContainer(plan),
         mainContainer(plan),

@@ -54,7 +54,8 @@ export function planRds(tenantId: string, entry: RdsDatabaseEntry, aws: AwsTarge
 }
 
 /** Where RDS's certificate authorities are, in every container that talks to an RDS instance. */
-const RDS_CA_PATH = "/etc/n8n-fleet/rds-global-bundle.pem";
+// In the folder n8n-fleet owns in each container (FLEET_FILES_DIR of fleet/containers/containerSpec.ts).
+const RDS_CA_PATH = "/run/n8n-fleet/rds-global-bundle.pem";
 
 let caBundle: string | undefined;
 

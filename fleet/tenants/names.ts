@@ -2,6 +2,7 @@
  * Every name derived from a tenant id: Docker objects, network aliases, database identifiers.
  * Docker names double as Pulumi resource names, so they must never depend on anything but the id.
  */
+import { createHash } from "node:crypto";
 
 /** Longest tenant id: keeps every derived name below the 63-character limits of DNS labels and PostgreSQL identifiers. */
 export const TENANT_ID_MAX_LENGTH = 32;
@@ -22,12 +23,24 @@ export interface TenantNames {
     /** PostgreSQL role n8n logs in with: `client_a_user`. */
     databaseUser: string;
     networks: { backend: string; egress: string };
-    volumes: { postgres: string; redis: string; n8n: string; backups: string };
+    /**
+     * The Linux bridge of each network on the Docker host (`com.docker.network.bridge.name`):
+     * fixed, so that the host guard's firewall rules can name a tenant's traffic before its
+     * networks exist, and unique per network. 15 characters, the kernel's limit.
+     */
+    bridges: { backend: string; egress: string };
+    /** `files`: the folder workflows read and write files in (Read/Write Files from Disk). */
+    volumes: { postgres: string; redis: string; n8n: string; files: string; backups: string };
     containers: { postgres: string; redis: string; main: string };
     /** One-shot container that creates the database and n8n's role on an RDS instance. */
     databaseInit: string;
     /** The backup sidecar, taking sets on the tenant's schedule. */
     backup: string;
+    /**
+     * One-shot that gives the mount folders of the backups and files volumes to the users that
+     * write them (a new volume's folder is root's), so no long-running container needs root.
+     */
+    volumeOwners: string;
     /** One-shot backup taken before the containers move to n8n `version`. */
     backupBefore(version: string): string;
     /** One-shot backup taken when the tenant is archived. */
@@ -38,6 +51,11 @@ export interface TenantNames {
     runner(index: number): string;
     /** Host name of worker `index` on the backend network; its runner dials the broker there. */
     workerHost(index: number): string;
+}
+
+/** `n8f` and 12 hex digits of the network name's SHA-256: a valid interface name of 15 characters. */
+export function bridgeName(networkName: string): string {
+    return `n8f${createHash("sha256").update(networkName).digest("hex").slice(0, 12)}`;
 }
 
 /** PostgreSQL identifiers cannot hold hyphens unquoted; ids hold no underscores, so this is one-to-one. */
@@ -51,10 +69,12 @@ export function tenantNames(tenantId: string): TenantNames {
         database: `n8n_${sqlId}`,
         databaseUser: `${sqlId}_user`,
         networks: { backend: `${tenantId}-backend`, egress: `${tenantId}-egress` },
+        bridges: { backend: bridgeName(`${tenantId}-backend`), egress: bridgeName(`${tenantId}-egress`) },
         volumes: {
             postgres: `${tenantId}-postgres-data`,
             redis: `${tenantId}-redis-data`,
             n8n: `${tenantId}-n8n-data`,
+            files: `${tenantId}-n8n-files`,
             backups: `${tenantId}-backups`,
         },
         containers: {
@@ -64,6 +84,7 @@ export function tenantNames(tenantId: string): TenantNames {
         },
         databaseInit: `${tenantId}-database-init`,
         backup: `${tenantId}-backup`,
+        volumeOwners: `${tenantId}-volume-owners`,
         backupBefore: (version) => `${tenantId}-backup-before-n8n-${version}`,
         finalBackup: `${tenantId}-backup-final`,
         worker: (index) => `${tenantId}-n8n-worker-${index}`,

@@ -21,6 +21,10 @@ const RESERVED: readonly ReservedFamily[] = [
     { names: ["NODE_OPTIONS"], reason: "n8n-fleet sizes the Node heap from `resources`; remove it and change `resources` instead" },
     { names: ["N8N_USER_FOLDER", "N8N_DIAGNOSTICS_ENABLED", "N8N_VERSION_NOTIFICATIONS_ENABLED", "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS"], reason: "n8n-fleet fixes it for every tenant (data folder on the tenant's volume, telemetry off); remove it" },
     { names: ["N8N_SSRF_"], reason: "n8n-fleet turns the protection against requests to private and metadata addresses on for every tenant; remove it and list exceptions in `outbound` instead" },
+    {
+        names: ["EXECUTIONS_DATA_PRUNE", "EXECUTIONS_DATA_MAX_AGE", "EXECUTIONS_DATA_PRUNE_MAX_COUNT", "N8N_PAYLOAD_SIZE_MAX", "N8N_FORMDATA_FILE_SIZE_MAX"],
+        reason: "n8n-fleet derives it from the tenant's disk budget, so that normal use stays within it; remove it and change `resources.diskGb` instead",
+    },
     { names: ["N8N_GRACEFUL_SHUTDOWN_TIMEOUT"], reason: "n8n-fleet sets it together with the time Docker waits before it kills a stopping container; remove it" },
     {
         names: ["N8N_COMMUNITY_PACKAGES_", "N8N_VERIFIED_PACKAGES_ENABLED", "N8N_UNVERIFIED_PACKAGES_ENABLED", "N8N_REINSTALL_MISSING_PACKAGES"],

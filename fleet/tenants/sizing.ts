@@ -148,3 +148,31 @@ export function sizeTenant(budget: Budget, workers: number, database: DatabaseKi
         n8nHeapMb: Math.floor(n8n.memoryMb * 0.75),
     };
 }
+
+/**
+ * What keeps a tenant's n8n within its disk budget by normal use, where the host cannot enforce a
+ * hard quota (README, "Isolation"): executions pruned by age and count, and caps on what one
+ * request may bring in.
+ */
+export interface DiskBounds {
+    /** EXECUTIONS_DATA_MAX_AGE: executions older than this are pruned (hours). */
+    executionsMaxAgeHours: number;
+    /** EXECUTIONS_DATA_PRUNE_MAX_COUNT: at most this many executions are kept. */
+    executionsMaxCount: number;
+    /** N8N_PAYLOAD_SIZE_MAX: the largest request body (MiB). */
+    payloadMaxMb: number;
+    /** N8N_FORMDATA_FILE_SIZE_MAX: the largest file of a multipart upload (MiB). */
+    formDataFileMaxMb: number;
+}
+
+/** Executions kept per GiB of the disk budget: n8n's default of 10,000 at 10 GiB. */
+export const EXECUTIONS_PER_DISK_GB = 1_000;
+
+export function diskBounds(diskGb: number): DiskBounds {
+    return {
+        executionsMaxAgeHours: 14 * 24,
+        executionsMaxCount: Math.min(100_000, Math.max(1_000, Math.floor(diskGb * EXECUTIONS_PER_DISK_GB))),
+        payloadMaxMb: 16,
+        formDataFileMaxMb: 64,
+    };
+}

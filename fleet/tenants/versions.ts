@@ -1,4 +1,4 @@
-import { n8n, postgres, redis } from "./pins.json";
+import { hostGuard, n8n, postgres, redis } from "./pins.json";
 
 /** The versions the fleet runs unless a tenant pins another n8n version. */
 export const PINNED = {
@@ -6,6 +6,13 @@ export const PINNED = {
     postgres,
     redis,
 } as const;
+
+/**
+ * The image of each target's host guard (fleet/containers/hostGuard.ts): Docker's own `dind`
+ * image, pinned by exact tag, for the iptables it ships (nft and legacy); the guard runs a shell
+ * script in it, never dockerd.
+ */
+export const PINNED_HOST_GUARD_IMAGE = hostGuard;
 
 /** Every image one tenant runs, by exact tag. The runner sidecar always matches n8n's version. */
 export interface TenantImages {

@@ -118,6 +118,8 @@ export class Created {
     private readonly containers = new Set<string>();
     private readonly networks = new Set<string>();
     private readonly volumes = new Set<string>();
+    /** What a container changed outside the daemon (the host guard's firewall rules), undone last. */
+    private readonly onHost = new Map<string, () => Promise<void>>();
 
     container(name: string): void {
         this.containers.add(name);
@@ -129,6 +131,11 @@ export class Created {
 
     volume(name: string): void {
         this.volumes.add(name);
+    }
+
+    /** `undo` runs after the containers are gone, once per `key`. */
+    hostChange(key: string, undo: () => Promise<void>): void {
+        this.onHost.set(key, undo);
     }
 
     /** Removes everything recorded; returns what could not be removed, one line each. */
@@ -145,9 +152,11 @@ export class Created {
         await Promise.all([...this.containers].map((name) => attempt(`container ${name}`, () => docker.getContainer(name).remove({ force: true, v: true }))));
         await Promise.all([...this.networks].map((name) => attempt(`network ${name}`, () => docker.getNetwork(name).remove())));
         await Promise.all([...this.volumes].map((name) => attempt(`volume ${name}`, () => docker.getVolume(name).remove())));
+        for (const [key, undo] of this.onHost) await attempt(key, undo);
         this.containers.clear();
         this.networks.clear();
         this.volumes.clear();
+        this.onHost.clear();
         return problems;
     }
 }

@@ -12,6 +12,8 @@ import { TYPES } from "../harness/runFleet";
 import { ContainerPlan, DEFAULT_WAIT_TIMEOUT_SECONDS, Upload, imageOf, translateContainer, translateNetwork, translateRemoteImage, translateVolume } from "./engine";
 import { N8nInstall, rewriteForThisMachine } from "./rewrites";
 import { Created, logsOf, pause } from "./client";
+import { LABELS } from "../../fleet/containers/labels";
+import { removeGuardRules } from "./hostRules";
 
 /** One health probe Docker ran, times in ms since the epoch. */
 export interface HealthProbe {
@@ -131,7 +133,7 @@ function checkTypes(registrations: readonly Registration[]): void {
     }
 }
 
-async function tarOf(upload: Upload): Promise<Buffer> {
+export async function tarOf(upload: Upload): Promise<Buffer> {
     const archive = pack();
     const chunks: Buffer[] = [];
     archive.on("data", (chunk: unknown) => {
@@ -209,6 +211,11 @@ export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: 
 export async function createFromPlan(docker: Docker, plan: ContainerPlan, created: Created): Promise<Docker.Container> {
     const container = await docker.createContainer(plan.create);
     created.container(plan.name);
+    // The host guard's rules outlive it on purpose (a replaced guard leaves no gap): the test removes them.
+    if (plan.create.Labels?.[LABELS.role] === "host-guard") {
+        const env = plan.create.Env ?? [];
+        created.hostChange(`the host guard's rules of ${plan.name}`, () => removeGuardRules(env));
+    }
     for (const { network, aliases } of plan.connect) {
         await docker.getNetwork(network).connect({ Container: container.id, EndpointConfig: { Aliases: aliases } });
     }

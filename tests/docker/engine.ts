@@ -259,13 +259,32 @@ function containerHandlers(read: InputReader, imageReference: string): Record<st
             draft.connect = rest;
         },
         volumes: (value, draft) => {
-            draft.create.HostConfig.Binds = read.list(value, "volumes").map((item, i) => {
+            const binds: string[] = [];
+            const anonymous: Record<string, Record<string, never>> = {};
+            read.list(value, "volumes").forEach((item, i) => {
                 const path = `volumes[${i}]`;
                 const entry = read.fields(item, path, ["volumeName", "containerPath", "readOnly"]);
+                const containerPath = read.text(entry.containerPath, `${path}.containerPath`);
+                // The provider's volumeSetToDockerVolumes: every path is in Config.Volumes; a named
+                // volume is also bound ("<volume>:<path>:<rw|ro>"); a path alone is an anonymous volume.
+                if (entry.volumeName === undefined) {
+                    anonymous[containerPath] = {};
+                    return;
+                }
                 const mode = entry.readOnly === undefined || !read.flag(entry.readOnly, `${path}.readOnly`) ? "rw" : "ro";
-                // The provider's bind of a named volume: "<volume>:<path>:<rw|ro>".
-                return `${read.text(entry.volumeName, `${path}.volumeName`)}:${read.text(entry.containerPath, `${path}.containerPath`)}:${mode}`;
+                binds.push(`${read.text(entry.volumeName, `${path}.volumeName`)}:${containerPath}:${mode}`);
             });
+            draft.create.HostConfig.Binds = binds;
+            if (Object.keys(anonymous).length > 0) draft.create.Volumes = anonymous;
+        },
+        readOnly: (value, draft) => {
+            draft.create.HostConfig.ReadonlyRootfs = read.flag(value, "readOnly");
+        },
+        tmpfs: (value, draft) => {
+            draft.create.HostConfig.Tmpfs = read.stringMap(value, "tmpfs");
+        },
+        networkMode: (value, draft) => {
+            draft.create.HostConfig.NetworkMode = read.text(value, "networkMode");
         },
         mounts: (value, draft) => {
             draft.create.HostConfig.Mounts = read.list(value, "mounts").map((item, i) => {
@@ -439,6 +458,7 @@ export function translateNetwork(registration: Registration): NetworkPlan {
     applyInputs(`network ${registration.name}`, registration.inputs, {
         name: (value, target: NetworkPlan) => (target.Name = read.text(value, "name")),
         internal: (value, target: NetworkPlan) => (target.Internal = read.flag(value, "internal")),
+        options: (value, target: NetworkPlan) => (target.Options = read.stringMap(value, "options")),
         labels: (value, target: NetworkPlan) => (target.Labels = read.labels(value, "labels")),
     }, plan);
     return plan;

@@ -89,7 +89,7 @@ after(async () => {
 });
 
 /** Linux capability numbers (linux/capability.h) of those the program gives back. */
-const CAPABILITY_BITS: Record<string, number> = { CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3, CAP_SETGID: 6, CAP_SETUID: 7 };
+const CAPABILITY_BITS: Record<string, number> = { CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3, CAP_SETGID: 6, CAP_SETUID: 7, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13 };
 
 /** redis-cli inside the tenant's Redis, authenticated the way its health check is: with the password from its file. */
 function redisCli(...args: string[]): string[] {

@@ -24,7 +24,7 @@ import {
 import { isIP } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { PINNED, TenantImages, tenantImages } from "../../../fleet/tenants/versions";
+import { PINNED, PINNED_HOST_GUARD_IMAGE, TenantImages, tenantImages } from "../../../fleet/tenants/versions";
 import { unmountUnder } from "../daemon";
 
 /** Where the n8n and runner containers see the npm install of n8n (its flat `node_modules`). */
@@ -65,12 +65,16 @@ const NODE_BINARY = join(__dirname, "..", "..", "..", "node_modules", "node", "b
 const KEY_LABEL = "n8n-fleet.stand-in-key";
 
 /** Each pinned reference, the folder it is built from, and whether the build needs Node 24. */
-const BUILDS: readonly { image: keyof TenantImages; withNode: boolean }[] = [
-    { image: "postgres", withNode: false },
-    { image: "redis", withNode: false },
-    { image: "n8n", withNode: true },
-    { image: "runners", withNode: true },
-];
+function builds(images: TenantImages): readonly { folder: string; ref: string; withNode: boolean }[] {
+    return [
+        { folder: "postgres", ref: images.postgres, withNode: false },
+        { folder: "redis", ref: images.redis, withNode: false },
+        { folder: "n8n", ref: images.n8n, withNode: true },
+        { folder: "runners", ref: images.runners, withNode: true },
+        // The targets' host guard: a shell and iptables, as the pinned docker:dind image has them.
+        { folder: "host-guard", ref: PINNED_HOST_GUARD_IMAGE, withNode: false },
+    ];
+}
 
 /**
  * Runs inside the debootstrapped tree (the "apt" phase). Every image inherits it, so it holds only
@@ -165,12 +169,12 @@ export async function ensureImages(daemon: { host: string }, options: EnsureImag
     const timings: EnsuredImages["timings"] = [];
     const step = <T>(phase: string, work: () => Promise<T>) => timed(phase, work, timings, log);
     const docker = (args: string[]) => run("docker", ["-H", daemon.host, ...args], { signal: options.signal });
-    const refs = BUILDS.map(({ image }) => images[image]);
+    const refs = builds(images).map(({ ref }) => ref);
 
     const mirror = debianMirror();
     const baseKey = hash(JSON.stringify({ suite: SUITE, variant: "minbase", mirror, setup: BASE_SETUP }));
     const key = await step("hash inputs", async () =>
-        hash(JSON.stringify({ baseKey, files: await hashFolder(IMAGES_DIR), node: await hashFile(NODE_BINARY), pins: PINNED, images })),
+        hash(JSON.stringify({ baseKey, files: await hashFolder(IMAGES_DIR), node: await hashFile(NODE_BINARY), pins: PINNED, images, refs })),
     );
     if (await allCurrent(docker, refs, key)) {
         log(`[images] ${refs.join(", ")} already present in the daemon`);
@@ -203,8 +207,8 @@ export async function ensureImages(daemon: { host: string }, options: EnsureImag
     // The builds fetch packages from the mirror, and the daemon's containers resolve no outside names.
     const mirrorHost = new URL(mirror).hostname;
     const addHost = isIP(mirrorHost) ? [] : ["--add-host", `${mirrorHost}:${await resolveHost(mirrorHost)}`];
-    for (const { image, withNode } of BUILDS) {
-        await step(`build ${images[image]}`, () => buildImage(image, withNode, images[image], baseTag, key, addHost, docker));
+    for (const { folder, ref, withNode } of builds(images)) {
+        await step(`build ${ref}`, () => buildImage(folder, withNode, ref, baseTag, key, addHost, docker));
     }
     await step("save", () => saveAtomically(imagesTarball, refs, docker));
     removeOthers(cacheDir, "images-", imagesTarball);
@@ -254,7 +258,7 @@ async function buildBase(mirror: string, tag: string, docker: Docker, host: stri
 }
 
 async function buildImage(
-    image: keyof TenantImages,
+    image: string,
     withNode: boolean,
     ref: string,
     baseTag: string,

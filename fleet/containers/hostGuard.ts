@@ -1,0 +1,93 @@
+/**
+ * The host guard of a target: one container per Docker host that runs tenants, on the host's
+ * network namespace with NET_ADMIN and NET_RAW only, that keeps the firewall rules of
+ * fleet/containers/host-guard.sh in place. It is what makes the network itself refuse a tenant's
+ * connections to the host, the metadata service and private ranges: n8n's SSRF protection covers
+ * its HTTP helpers only, never a database, SSH or SMTP node, a community package or escaped code.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TenantPlan } from "../tenants/plan";
+import { FLEET_FILES_DIR, Healthcheck, shellHealthcheckWith } from "./containerSpec";
+import { PINNED_HOST_GUARD_IMAGE } from "../tenants/versions";
+
+/**
+ * What no tenant reaches unless its `outbound.allowIpRanges` names it: "this" network, the private
+ * ranges (the provider's network, other hosts, Docker's own bridges), carrier-grade NAT (where
+ * clouds put internal services), loopback, link-local (the cloud metadata service at
+ * 169.254.169.254), the IETF protocol block, benchmarking, multicast and reserved space.
+ */
+export const GUARD_BLOCKED_RANGES = [
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+] as const;
+
+export const HOST_GUARD_SCRIPT = {
+    path: `${FLEET_FILES_DIR}/host-guard`,
+    content: readFileSync(join(__dirname, "host-guard.sh"), "utf8"),
+    mode: "0755",
+};
+
+/** The iptables chains of one fleet's guard on one target: stable, so a new guard replaces the rules of the old one. */
+export function guardChains(fleet: string, target: string): { forward: string; input: string } {
+    const id = createHash("sha256").update(`${fleet}\n${target}`).digest("hex").slice(0, 10).toUpperCase();
+    return { forward: `N8F-FWD-${id}`, input: `N8F-IN-${id}` };
+}
+
+/** One line per tenant bridge: the bridge and the ranges the tenant's allow list names. */
+export function guardRules(plans: readonly TenantPlan[]): string {
+    const lines: string[] = [];
+    for (const plan of [...plans].sort((a, b) => a.id.localeCompare(b.id))) {
+        const allowed = plan.outbound.allowIpRanges.length > 0 ? plan.outbound.allowIpRanges.join(",") : "-";
+        // An archived tenant keeps its internal network, where its final backup ran.
+        const bridges = plan.status === "archived" ? [plan.names.bridges.backend] : [plan.names.bridges.backend, plan.names.bridges.egress];
+        for (const bridge of bridges) lines.push(`${bridge} ${allowed}`);
+    }
+    return lines.join("\n");
+}
+
+/** The guard container of one target, fully decided. */
+export interface HostGuardSpec {
+    /** Docker name: changes with the rules, so a new guard starts before the old one goes (no gap). */
+    name: string;
+    image: string;
+    command: string[];
+    environment: Record<string, string>;
+    files: { path: string; content: string; mode: string }[];
+    addCapabilities: string[];
+    healthcheck: Healthcheck;
+    memoryMb: number;
+    cpus: number;
+}
+
+export function hostGuardContainer(fleet: string, target: string, plans: readonly TenantPlan[]): HostGuardSpec {
+    const chains = guardChains(fleet, target);
+    const environment = {
+        GUARD_FORWARD_CHAIN: chains.forward,
+        GUARD_INPUT_CHAIN: chains.input,
+        GUARD_RULES: guardRules(plans),
+        GUARD_BLOCKED: GUARD_BLOCKED_RANGES.join(" "),
+    };
+    const digest = createHash("sha256").update(JSON.stringify(environment)).update(HOST_GUARD_SCRIPT.content).digest("hex").slice(0, 10);
+    return {
+        name: `n8n-fleet-host-guard-${digest}`,
+        image: PINNED_HOST_GUARD_IMAGE,
+        command: ["sh", HOST_GUARD_SCRIPT.path, "run"],
+        environment,
+        files: [HOST_GUARD_SCRIPT],
+        addCapabilities: ["CAP_NET_ADMIN", "CAP_NET_RAW"],
+        healthcheck: shellHealthcheckWith(`sh ${HOST_GUARD_SCRIPT.path} check`, { intervalSeconds: 10, timeoutSeconds: 10, startPeriodSeconds: 30, retries: 3 }),
+        memoryMb: 64,
+        cpus: 0.1,
+    };
+}
