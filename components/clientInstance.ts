@@ -2,11 +2,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import type { TenantPlan } from "../fleet/tenants/plan";
-import { ContainerSpec, TenantNetwork, TenantRuntime, TenantSecrets, TenantVolume, envList } from "../fleet/containers/containerSpec";
+import { createHash } from "node:crypto";
+import { ContainerSpec, TenantNetwork, TenantRuntime, TenantSecrets, TenantVolume, envList, fileDirs, tmpfsOptions } from "../fleet/containers/containerSpec";
+import { OUT_DIR } from "../fleet/containers/filesWriter";
 import { SERVICE_HOSTS } from "../fleet/tenants/names";
 import { tenantContainers } from "../fleet/containers/tenantContainers";
 import { stableCpus } from "../fleet/forms/dockerForms";
-import { containerLabels, volumeLabels, networkLabels } from "../fleet/containers/labels";
+import { containerLabels, volumeLabels, networkLabels, runVolumeLabels } from "../fleet/containers/labels";
 import type { DockerHost } from "./dockerHost";
 import { loadRdsDatabase } from "./rdsLoader";
 
@@ -137,24 +139,58 @@ export class ClientInstance extends pulumi.ComponentResource {
         const runtime: pulumi.Output<TenantRuntime> = pulumi.all([secrets, databaseHost]).apply(([s, host]) => ({ ...s, databaseHost: host }));
 
         const tenantRuns = plan.status === "active";
+        // Each container's files (secrets, scripts), on a volume of its own that it mounts read-only.
+        const runVolumes = new Map<string, docker.Volume>();
+        const runVolume = (containerName: string) => {
+            const volumeName = names.runVolume(containerName);
+            let found = runVolumes.get(volumeName);
+            if (!found) {
+                found = new docker.Volume(volumeName, { name: volumeName, labels: runVolumeLabels(plan, containerName) }, child);
+                runVolumes.set(volumeName, found);
+            }
+            return found.name;
+        };
+        /** The writer's Docker name: with a digest of what it writes, so new files mean a new writer, run before the old one goes. */
+        const writerName = (spec: ContainerSpec) =>
+            pulumi.unsecret(
+                runtime.apply((r) => {
+                    const digest = createHash("sha256");
+                    for (const file of spec.files) digest.update(`${file.path}\0${file.mode}\0${file.content}\0`);
+                    for (const file of spec.secretFiles) digest.update(`${file.path}\0${file.owner}\0${file.content(r)}\0`);
+                    return `${spec.name}-${digest.digest("hex").slice(0, 10)}`;
+                }),
+            );
         const declare = (spec: ContainerSpec, dependsOn: pulumi.Input<docker.Container>[]) => {
             const running = tenantRuns || spec.alwaysRuns === true;
+            const writer = spec.writesFilesOf !== undefined;
             return new docker.Container(
                 spec.name,
                 {
-                    name: spec.name,
+                    name: writer ? writerName(spec) : spec.name,
                     image: args.host.imageId(spec.image),
                     envs: runtime.apply((r) => envList(spec.environment(r))),
                     command: spec.command,
                     user: spec.user,
                     networkMode: spec.networkMode,
                     networksAdvanced: absentIfEmpty(spec.networks.map(({ network, aliases }) => ({ name: networkName(network), aliases }))),
-                    volumes: absentIfEmpty(spec.volumes.map(({ volume: role, containerPath, readOnly }) => ({ volumeName: volumeName(role), containerPath, readOnly }))),
-                    uploads: absentIfEmpty([
-                        ...spec.files.map(({ path, content, mode }) => ({ file: path, content, permissions: mode })),
-                        // Readable by the process's own user only; marked secret, like everything derived from the passwords.
-                        ...spec.secretFiles.map(({ path, content, owner }) => ({ file: path, content: pulumi.secret(runtime.apply(content)), permissions: "0400", owner, group: owner })),
+                    volumes: absentIfEmpty([
+                        ...spec.volumes.map(({ volume: role, containerPath, readOnly }) => ({ volumeName: volumeName(role), containerPath, readOnly })),
+                        // The writer writes each container's run volume; each container reads its own, read-only.
+                        ...(writer
+                            ? (spec.writesFilesOf ?? []).map((target) => ({ volumeName: runVolume(target), containerPath: `${OUT_DIR}/${target}` }))
+                            : fileDirs(spec).map((containerPath) => ({ volumeName: runVolume(spec.name), containerPath, readOnly: true }))),
                     ]),
+                    // Only the writer receives uploads: Docker writes none into a read-only root file system.
+                    uploads: writer
+                        ? absentIfEmpty([
+                              ...spec.files.map(({ path, content, mode }) => ({ file: path, content, permissions: mode })),
+                              // Readable by the process's own user only; marked secret, like everything derived from the passwords.
+                              ...spec.secretFiles.map(({ path, content, owner }) => ({ file: path, content: pulumi.secret(runtime.apply(content)), permissions: "0400", owner, group: owner })),
+                          ])
+                        : undefined,
+                    // Nothing a tenant's process does changes its image's files: it writes to its volumes and capped tmpfs only.
+                    readOnly: !writer,
+                    tmpfs: spec.tmpfs.length > 0 ? Object.fromEntries(spec.tmpfs.map((t) => [t.path, tmpfsOptions(t)])) : undefined,
                     // A container that never runs publishes nothing (the provider reads ports from the running state).
                     ports: running ? absentIfEmpty(spec.ports) : undefined,
                     memory: spec.limits.memoryMb,
@@ -182,8 +218,9 @@ export class ClientInstance extends pulumi.ComponentResource {
                     logDriver: "local",
                     labels: containerLabels(plan, args.fleet, spec),
                 },
-                // Fixed names and host ports: the old container must go before its replacement starts.
-                { ...child, deleteBeforeReplace: true, dependsOn },
+                // Fixed names and host ports: the old container must go before its replacement starts
+                // (the writer's name changes with what it writes: the new one runs first).
+                { ...child, deleteBeforeReplace: !writer, dependsOn },
             );
         };
 

@@ -4,7 +4,7 @@ import type { Target } from "../fleet/targets/targets";
 import type { TenantPlan } from "../fleet/tenants/plan";
 import { hostGuardContainer } from "../fleet/containers/hostGuard";
 import { stableCpus } from "../fleet/forms/dockerForms";
-import { envList } from "../fleet/containers/containerSpec";
+import { envList, tmpfsOptions } from "../fleet/containers/containerSpec";
 import { LABELS } from "../fleet/containers/labels";
 
 /** Arguments of {@link DockerHost}. */
@@ -60,7 +60,8 @@ export class DockerHost extends pulumi.ComponentResource {
                 user: "0:0",
                 capabilities: { drops: ["ALL"], adds: guard.addCapabilities },
                 securityOpts: ["no-new-privileges:true"],
-                uploads: guard.files.map(({ path, content, mode }) => ({ file: path, content, permissions: mode })),
+                readOnly: true,
+                tmpfs: Object.fromEntries(guard.tmpfs.map((t) => [t.path, tmpfsOptions(t)])),
                 memory: guard.memoryMb,
                 memorySwap: guard.memoryMb,
                 cpus: stableCpus(guard.cpus),

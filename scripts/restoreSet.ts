@@ -109,6 +109,7 @@ async function runLikeSidecar(
     // The sidecar's secret files and the scripts it carries, where they are in the sidecar.
     const sidecar = docker.getContainer(run.sidecar);
     return runToEnd(docker, create, stdout, async (container) => {
-        for (const path of [SECRETS_DIR, FLEET_FILES_DIR]) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
+        // One folder holds both (the sidecar's run volume): its secret files and scripts.
+        for (const path of new Set([SECRETS_DIR, FLEET_FILES_DIR])) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
     });
 }

@@ -97,6 +97,8 @@ function backupProcess(plan: TenantPlan, dataVersion: DataVersion): Omit<Contain
             { volume: "n8n", containerPath: N8N_FILES_DIR, readOnly: true },
             { volume: "files", containerPath: N8N_USER_FILES_DIR, readOnly: true },
         ],
+        // pg_dump and tar write to the backups volume only; room for what a tool may put in /tmp.
+        tmpfs: [{ path: "/tmp", sizeMb: 16 }],
         files: [BACKUP_SCRIPT, RESTORE_SCRIPT],
         secretFiles: rds ? [] : [PASSWORD_FILE],
         ports: [],
@@ -132,6 +134,7 @@ export function volumeOwnersContainer(plan: TenantPlan): ContainerSpec {
             { volume: "backups", containerPath: BACKUPS_DIR },
             { volume: "files", containerPath: N8N_USER_FILES_DIR },
         ],
+        tmpfs: [],
         files: [],
         secretFiles: [],
         ports: [],

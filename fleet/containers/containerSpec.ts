@@ -85,11 +85,58 @@ export interface TenantRuntime extends TenantSecrets {
     databaseHost: string;
 }
 
-/** Where secret files go in a container, as Docker names its own secrets. */
-export const SECRETS_DIR = "/run/secrets";
+/**
+ * Where the files n8n-fleet gives a container are, secrets and scripts alike: its own volume
+ * (`<container>-run`), mounted read-only. Every root file system is read-only, and Docker writes no
+ * upload into one (`container rootfs is marked read-only`, also for the Docker provider's uploads,
+ * which it always writes at `/`), so one one-shot per tenant writes every container's files into
+ * its volume before the container starts (fleet/containers/filesWriter.ts).
+ */
+export const RUN_DIR = "/run/n8n-fleet";
+/** Secret files, each readable by its process's user only. */
+export const SECRETS_DIR = RUN_DIR;
+/** Scripts and other files. */
+export const FLEET_FILES_DIR = RUN_DIR;
 
-/** Where scripts and other files n8n-fleet writes into a container go (never into the image's own folders). */
-export const FLEET_FILES_DIR = "/run/n8n-fleet";
+/**
+ * The folders where a container may see the files n8n-fleet gives it: its run volume is mounted
+ * read-only at each one it uses (PostgreSQL's image runs the scripts of its init folder).
+ */
+export const FILE_DIRS = [RUN_DIR, "/docker-entrypoint-initdb.d"] as const;
+
+/** The folders of a container where its run volume is mounted, from the paths of its files. */
+export function fileDirs(spec: Pick<ContainerSpec, "name" | "files" | "secretFiles">): string[] {
+    const dirs = new Set<string>();
+    const names = new Set<string>();
+    for (const { path } of [...spec.files, ...spec.secretFiles]) {
+        const slash = path.lastIndexOf("/");
+        const dir = path.slice(0, slash);
+        const name = path.slice(slash + 1);
+        if (!(FILE_DIRS as readonly string[]).includes(dir)) throw new Error(`internal: ${spec.name} gets ${path}, outside the folders of its run volume (${FILE_DIRS.join(", ")})`);
+        // One volume holds them all, by name.
+        if (names.has(name)) throw new Error(`internal: ${spec.name} gets two files named ${name}`);
+        names.add(name);
+        dirs.add(dir);
+    }
+    return [...dirs].sort();
+}
+
+/**
+ * A size-capped, memory-backed folder where a process must write outside its volumes (its root
+ * file system is read-only). `noexec`: nothing written there runs. Its pages count against the
+ * container's memory limit.
+ */
+export interface Tmpfs {
+    path: string;
+    sizeMb: number;
+    /** Octal; 1777 (anyone, sticky) unless the folder belongs to one user. */
+    mode?: string;
+}
+
+/** Docker's tmpfs options, as `HostConfig.Tmpfs` keeps them and the provider reads them back. */
+export function tmpfsOptions(tmpfs: Tmpfs): string {
+    return `rw,noexec,nosuid,nodev,size=${tmpfs.sizeMb}m,mode=${tmpfs.mode ?? "1777"}`;
+}
 
 export interface SecretFile {
     /** Absolute path in the container. */
@@ -112,7 +159,7 @@ export type TenantNetwork = "backend" | "egress";
 export type TenantVolume = "postgres" | "redis" | "n8n" | "files" | "backups";
 
 /** What each container of a tenant is there for; also its `n8n-fleet.role` label. */
-export type ContainerRole = "postgres" | "database-init" | "redis" | "main" | "worker" | "runner" | "backup" | "volume-owners";
+export type ContainerRole = "postgres" | "database-init" | "redis" | "main" | "worker" | "runner" | "backup" | "volume-owners" | "files-writer";
 
 /**
  * One container of a tenant, fully decided: the component turns it into a `docker.Container`
@@ -135,7 +182,15 @@ export interface ContainerSpec {
     /** `none` for a container that needs no network at all; absent, it is on `networks` only. */
     networkMode?: "none";
     volumes: { volume: TenantVolume; containerPath: string; readOnly?: boolean }[];
-    /** Files written into the container before it starts; `mode` in octal, as the provider takes it. */
+    /**
+     * Memory-backed folders where the process must write; everything else outside its volumes is
+     * read-only (every container but the files writer runs with a read-only root file system).
+     */
+    tmpfs: Tmpfs[];
+    /**
+     * Files the container sees (under {@link FILE_DIRS}), written into its run volume by the tenant's
+     * files writer before it starts; `mode` in octal, as the provider takes it.
+     */
     files: { path: string; content: string; mode: string }[];
     /**
      * Secrets delivered as files (mode 0400, owned by the numeric `owner` the process runs as) and
@@ -144,6 +199,11 @@ export interface ContainerSpec {
      * Docker API.
      */
     secretFiles: SecretFile[];
+    /**
+     * Only the files writer: it receives every container's files as uploads (its root file system is
+     * writable, and it runs no tenant code) and mounts their run volumes at `/out/<container>`.
+     */
+    writesFilesOf?: string[];
     /** Host ports; only the editor is ever published. */
     ports: { internal: number; external: number; ip: string }[];
     /** Absent for a container that runs once and exits. */

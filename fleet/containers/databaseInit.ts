@@ -63,6 +63,7 @@ export function databaseInitContainer(plan: TenantPlan & { database: RdsPlan }):
         user: "postgres",
         networks: [{ network: "egress", aliases: [] }],
         volumes: [],
+        tmpfs: [{ path: "/tmp", sizeMb: 16 }],
         files: [{ path: INIT_SCRIPT_PATH, content: POSTGRES_INIT_SCRIPT.content, mode: POSTGRES_INIT_SCRIPT.mode }, RETRY_SCRIPT, ca],
         secretFiles: Object.values(POSTGRES_SECRET_FILES),
         ports: [],

@@ -29,7 +29,9 @@ set -eu
 GUARD_RULES=${GUARD_RULES:-}
 PERIOD=${GUARD_PERIOD_SECONDS:-30}
 # Legacy iptables serialises on a lock file; only dockerd and the guard write these tables, and the
-# guard's changes are single transactions (iptables-restore) or idempotent inserts.
+# guard's changes are single transactions (iptables-restore) or idempotent inserts. Its own lock
+# file is in its tmpfs (the root file system is read-only).
+export XTABLES_LOCKFILE=${XTABLES_LOCKFILE:-/tmp/xtables.lock}
 
 log() { printf '%s n8n-fleet-host-guard: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 

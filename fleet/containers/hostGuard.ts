@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TenantPlan } from "../tenants/plan";
-import { FLEET_FILES_DIR, Healthcheck, shellHealthcheckWith } from "./containerSpec";
+import { Healthcheck, Tmpfs, shellHealthcheckWith } from "./containerSpec";
 import { PINNED_HOST_GUARD_IMAGE } from "../tenants/versions";
 
 /**
@@ -32,11 +32,8 @@ export const GUARD_BLOCKED_RANGES = [
     "240.0.0.0/4",
 ] as const;
 
-export const HOST_GUARD_SCRIPT = {
-    path: `${FLEET_FILES_DIR}/host-guard`,
-    content: readFileSync(join(__dirname, "host-guard.sh"), "utf8"),
-    mode: "0755",
-};
+/** fleet/containers/host-guard.sh: given to the guard in its environment (it holds no secret), so its root file system can be read-only. */
+export const HOST_GUARD_SCRIPT = readFileSync(join(__dirname, "host-guard.sh"), "utf8");
 
 /** The iptables chains of one fleet's guard on one target: stable, so a new guard replaces the rules of the old one. */
 export function guardChains(fleet: string, target: string): { forward: string; input: string } {
@@ -63,7 +60,7 @@ export interface HostGuardSpec {
     image: string;
     command: string[];
     environment: Record<string, string>;
-    files: { path: string; content: string; mode: string }[];
+    tmpfs: Tmpfs[];
     addCapabilities: string[];
     healthcheck: Healthcheck;
     memoryMb: number;
@@ -77,16 +74,20 @@ export function hostGuardContainer(fleet: string, target: string, plans: readonl
         GUARD_INPUT_CHAIN: chains.input,
         GUARD_RULES: guardRules(plans),
         GUARD_BLOCKED: GUARD_BLOCKED_RANGES.join(" "),
+        // Run as `sh -c "$GUARD_SCRIPT" host-guard <mode>`, by the command and by the health check.
+        GUARD_SCRIPT: HOST_GUARD_SCRIPT,
     };
-    const digest = createHash("sha256").update(JSON.stringify(environment)).update(HOST_GUARD_SCRIPT.content).digest("hex").slice(0, 10);
+    const digest = createHash("sha256").update(JSON.stringify(environment)).update(HOST_GUARD_SCRIPT).digest("hex").slice(0, 10);
     return {
         name: `n8n-fleet-host-guard-${digest}`,
         image: PINNED_HOST_GUARD_IMAGE,
-        command: ["sh", HOST_GUARD_SCRIPT.path, "run"],
+        // The script is in the environment (GUARD_SCRIPT), not uploaded: the root file system is read-only.
+        command: ["sh", "-c", 'exec sh -c "$GUARD_SCRIPT" host-guard run'],
         environment,
-        files: [HOST_GUARD_SCRIPT],
+        // iptables' lock file (XTABLES_LOCKFILE); the root file system is read-only.
+        tmpfs: [{ path: "/tmp", sizeMb: 1 }],
         addCapabilities: ["CAP_NET_ADMIN", "CAP_NET_RAW"],
-        healthcheck: shellHealthcheckWith(`sh ${HOST_GUARD_SCRIPT.path} check`, { intervalSeconds: 10, timeoutSeconds: 10, startPeriodSeconds: 30, retries: 3 }),
+        healthcheck: shellHealthcheckWith(`sh -c "$GUARD_SCRIPT" host-guard check`, { intervalSeconds: 10, timeoutSeconds: 10, startPeriodSeconds: 30, retries: 3 }),
         memoryMb: 64,
         cpus: 0.1,
     };

@@ -58,3 +58,12 @@ export function volumeLabels(plan: TenantPlan, volume: TenantVolume): Label[] {
         { label: LABELS.role, value: `${volume}-data` },
     ];
 }
+
+/** A container's run volume (its files, written by the tenant's files writer): no data, replaced freely. */
+export function runVolumeLabels(plan: TenantPlan, containerName: string): Label[] {
+    return [
+        { label: LABELS.tenant, value: plan.id },
+        { label: LABELS.role, value: "run" },
+        { label: "n8n-fleet.container", value: containerName },
+    ];
+}

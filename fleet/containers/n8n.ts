@@ -3,7 +3,7 @@
  * commands and health checks of those processes.
  */
 import type { TenantPlan } from "../tenants/plan";
-import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, httpHealthcheck, secretFile } from "./containerSpec";
+import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, Tmpfs, httpHealthcheck, secretFile } from "./containerSpec";
 import { diskBounds } from "../tenants/sizing";
 import { rdsCaBundle } from "../tenants/database";
 import { SERVICE_HOSTS } from "../tenants/names";
@@ -47,6 +47,19 @@ export const EXCLUDED_NODES = ["n8n-nodes-base.executeCommand", "n8n-nodes-base.
  * own default folder, on the tenant's `files` volume rather than in the container's file system.
  */
 export const N8N_FILES_FOLDER = "/home/node/.n8n-files";
+
+/**
+ * Where n8n writes outside its volumes, each capped and memory-backed: temporary files (multipart
+ * uploads go there first, up to N8N_FORMDATA_FILE_SIZE_MAX each), and the cache folder the main
+ * writes the editor's static files into at start (`~/.cache/n8n/public`) and npm uses while it
+ * installs a community package.
+ */
+export function n8nTmpfs(plan: TenantPlan): Tmpfs[] {
+    return [
+        { path: "/tmp", sizeMb: diskBounds(plan.budget.diskGb).formDataFileMaxMb + 64 },
+        { path: "/home/node/.cache", sizeMb: plan.communityPackages === "off" ? 64 : 256 },
+    ];
+}
 
 /**
  * n8n's own bounds on what normal use leaves on disk, from the tenant's disk budget: executions
@@ -158,12 +171,14 @@ export function n8nEnvironment(
         N8N_VERSION_NOTIFICATIONS_ENABLED: "false",
         N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: "true",
         N8N_USER_FOLDER: "/home/node",
+        // npm's cache (community packages) in the capped cache folder: the root file system is read-only.
+        npm_config_cache: "/home/node/.cache/npm",
         NODE_OPTIONS: `--max-old-space-size=${plan.sizing.n8nHeapMb}`,
     };
 }
 
 /** What main and workers share: one image, one environment, one data volume, one user. */
-function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environment" | "user" | "volumes" | "files" | "secretFiles" | "healthcheck" | "dropCapabilities" | "stopGraceSeconds" | "waitForHealthy"> {
+function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environment" | "user" | "volumes" | "tmpfs" | "files" | "secretFiles" | "healthcheck" | "dropCapabilities" | "stopGraceSeconds" | "waitForHealthy"> {
     return {
         image: plan.images.n8n,
         // Built once: main and workers must agree on database, queue, key and URLs.
@@ -173,6 +188,7 @@ function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environmen
             { volume: "n8n", containerPath: N8N_USER_FOLDER },
             { volume: "files", containerPath: N8N_FILES_FOLDER },
         ],
+        tmpfs: n8nTmpfs(plan),
         files: plan.database.kind === "rds" ? [rdsCaBundle()] : [],
         secretFiles: Object.values(N8N_SECRET_FILES),
         healthcheck: n8nHealthcheck(),

@@ -71,6 +71,11 @@ export function postgresContainer(plan: TenantPlan): ContainerSpec {
         environment: () => postgresEnvironment(plan),
         networks: [{ network: "backend", aliases: [SERVICE_HOSTS.postgres] }],
         volumes: [{ volume: "postgres", containerPath: POSTGRES_DATA_DIR }],
+        // The server's socket and lock file, and what psql writes while the entrypoint initialises.
+        tmpfs: [
+            { path: "/var/run/postgresql", sizeMb: 1 },
+            { path: "/tmp", sizeMb: 64 },
+        ],
         files: [POSTGRES_INIT_SCRIPT],
         secretFiles: Object.values(POSTGRES_SECRET_FILES),
         ports: [],

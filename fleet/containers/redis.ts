@@ -56,6 +56,7 @@ export function redisContainer(plan: TenantPlan): ContainerSpec {
         user: REDIS_USER,
         networks: [{ network: "backend", aliases: [SERVICE_HOSTS.redis] }],
         volumes: [{ volume: "redis", containerPath: REDIS_DATA_DIR }],
+        tmpfs: [{ path: "/tmp", sizeMb: 16 }],
         files: [],
         secretFiles: Object.values(REDIS_SECRET_FILES),
         ports: [],

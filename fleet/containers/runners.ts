@@ -51,6 +51,8 @@ export function runnerContainer(plan: TenantPlan, index: number): ContainerSpec 
         environment: () => runnerEnvironment(plan, index),
         networks: [{ network: "backend", aliases: [] }],
         volumes: [],
+        // The runner's temporary files: a Code node writes nowhere else.
+        tmpfs: [{ path: "/tmp", sizeMb: 64 }],
         files: [],
         secretFiles: [RUNNER_TOKEN],
         ports: [],

@@ -41,6 +41,10 @@ export interface TenantNames {
      * write them (a new volume's folder is root's), so no long-running container needs root.
      */
     volumeOwners: string;
+    /** One-shot that writes every container's files (secrets, scripts) into the containers' run volumes. */
+    filesWriter: string;
+    /** The volume holding the files of container `containerName`, mounted read-only in it. */
+    runVolume(containerName: string): string;
     /** One-shot backup taken before the containers move to n8n `version`. */
     backupBefore(version: string): string;
     /** One-shot backup taken when the tenant is archived. */
@@ -85,6 +89,8 @@ export function tenantNames(tenantId: string): TenantNames {
         databaseInit: `${tenantId}-database-init`,
         backup: `${tenantId}-backup`,
         volumeOwners: `${tenantId}-volume-owners`,
+        filesWriter: `${tenantId}-files`,
+        runVolume: (containerName) => `${containerName}-run`,
         backupBefore: (version) => `${tenantId}-backup-before-n8n-${version}`,
         finalBackup: `${tenantId}-backup-final`,
         worker: (index) => `${tenantId}-n8n-worker-${index}`,

@@ -19,7 +19,7 @@ const RESERVED: readonly ReservedFamily[] = [
     { names: ["N8N_HOST", "N8N_PORT", "N8N_PROTOCOL", "N8N_EDITOR_BASE_URL", "WEBHOOK_URL", "N8N_WEBHOOK_URL", "N8N_SECURE_COOKIE", "N8N_LISTEN_ADDRESS"], reason: "n8n-fleet derives it from the tenant's `url` and `port`; remove it and set `url` instead" },
     { names: ["GENERIC_TIMEZONE", "TZ"], reason: "n8n-fleet derives it from `timezone`; remove it and set `timezone` instead" },
     { names: ["NODE_OPTIONS"], reason: "n8n-fleet sizes the Node heap from `resources`; remove it and change `resources` instead" },
-    { names: ["N8N_USER_FOLDER", "N8N_DIAGNOSTICS_ENABLED", "N8N_VERSION_NOTIFICATIONS_ENABLED", "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS"], reason: "n8n-fleet fixes it for every tenant (data folder on the tenant's volume, telemetry off); remove it" },
+    { names: ["N8N_USER_FOLDER", "npm_config_cache", "N8N_DIAGNOSTICS_ENABLED", "N8N_VERSION_NOTIFICATIONS_ENABLED", "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS"], reason: "n8n-fleet fixes it for every tenant (data folder on the tenant's volume, telemetry off); remove it" },
     { names: ["N8N_SSRF_"], reason: "n8n-fleet turns the protection against requests to private and metadata addresses on for every tenant; remove it and list exceptions in `outbound` instead" },
     {
         names: ["EXECUTIONS_DATA_PRUNE", "EXECUTIONS_DATA_MAX_AGE", "EXECUTIONS_DATA_PRUNE_MAX_COUNT", "N8N_PAYLOAD_SIZE_MAX", "N8N_FORMDATA_FILE_SIZE_MAX"],

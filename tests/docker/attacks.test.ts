@@ -19,12 +19,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { AddressInfo, Server, createServer } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Registration } from "../harness/recordingMocks";
-import { SECRETS_DIR } from "../../fleet/containers/containerSpec";
+import { RUN_DIR } from "../../fleet/containers/containerSpec";
 import { Created, execIn, poll, testDaemon } from "./client";
 import { Deployment, deployLogged, tarOf } from "./deploy";
 import { DOCKER_TEST_TARGETS, Tenant, registrationsFor, roleOf, tenantsOf } from "./fleetUnderTest";
@@ -48,7 +48,7 @@ const BEYOND = {
     },
 } as const;
 
-const PROBE_PATH = `${SECRETS_DIR}/n8n-fleet-attack-probe`;
+const PROBE_PATH = `${RUN_DIR}/n8n-fleet-attack-probe`;
 const CONTROL = { name: "attack-control", network: "attack-control-network" };
 
 let hostListener: Server | undefined;
@@ -156,9 +156,21 @@ async function processUser(container: string): Promise<string> {
     return `${uid}:${gid}`;
 }
 
+/**
+ * Puts the probe where the container sees it: into its run volume (mounted read-only at RUN_DIR),
+ * through the volume's folder on this machine, since nothing can be written into the container
+ * itself; into the control's own file system through the Engine API.
+ */
 async function installProbe(container: string): Promise<void> {
-    const tar = await tarOf({ path: PROBE_PATH, content: probeBinary, mode: 0o755, uid: 0, gid: 0 });
-    await docker.getContainer(container).putArchive(tar, { path: "/" });
+    const info = await docker.getContainer(container).inspect();
+    if (!info.HostConfig.ReadonlyRootfs) {
+        const tar = await tarOf({ path: PROBE_PATH, content: probeBinary, mode: 0o755, uid: 0, gid: 0 });
+        await docker.getContainer(container).putArchive(tar, { path: "/" });
+        return;
+    }
+    const mount = info.Mounts.find((m) => m.Destination === RUN_DIR);
+    if (!mount?.Source) throw new Error(`${container} has no run volume at ${RUN_DIR} to put the probe in`);
+    writeFileSync(join(mount.Source, PROBE_PATH.slice(RUN_DIR.length + 1)), probeBinary, { mode: 0o755 });
 }
 
 /** Running containers of a tenant, by role. */
@@ -271,6 +283,29 @@ describe("a hostile tenant, from inside its own containers", () => {
         const control = await probe(CONTROL.name, "0:0", ["handle", "/etc/hostname"]);
         const problem = record("open_by_handle_at on /etc/hostname (a file of the host)", `${CONTROL.name} (control)`, "reached", control);
         if (problem) problems.push(`the control could not open by handle, so the check proves nothing: ${control.text}`);
+        assert.deepEqual(problems, []);
+    });
+
+    test("no process writes outside its volumes and capped tmpfs: the root file system is read-only in every container; the control's is not", async () => {
+        const problems: string[] = [];
+        // `/` (root's) and /var/tmp (anyone's, in every image): a read-only root refuses both, whoever asks.
+        const attempts = ["/n8n-fleet-attack", "/var/tmp/n8n-fleet-attack"];
+        for (const tenant of tenants.values()) {
+            for (const { name } of running(tenant)) {
+                const info = await docker.getContainer(name).inspect();
+                if (!info.HostConfig.ReadonlyRootfs) problems.push(`${name}: Docker reports a writable root file system`);
+                for (const path of attempts) {
+                    const outcome = await probe(name, await processUser(name), ["write", path]);
+                    const problem = record(`create ${path}`, name, "refused", outcome);
+                    if (problem) problems.push(problem);
+                    else if (!outcome.text.includes("EROFS")) problems.push(`${name}: ${path} refused with ${outcome.text}, not EROFS (read-only file system)`);
+                }
+            }
+        }
+        for (const path of attempts) {
+            const outcome = await probe(CONTROL.name, "0:0", ["write", path]);
+            if (record(`create ${path}`, `${CONTROL.name} (control)`, "reached", outcome)) problems.push(`the control could not write ${path} (${outcome.text}), so the refusals prove nothing`);
+        }
         assert.deepEqual(problems, []);
     });
 

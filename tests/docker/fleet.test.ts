@@ -196,6 +196,11 @@ describe("the declared fleet on a real Docker daemon", () => {
             problems.push(...t.missing.map((name) => `${name} of suspended tenant ${t.id} was not created`));
             for (const c of t.containers) {
                 const state = (await inspectContainer(docker, c.plan.name)).State;
+                // The one-shots that write files and set volume owners run whatever the status, to their end.
+                if (c.declared.inputs.attach === true && c.plan.lifecycle.start) {
+                    if (state.Running || state.Status !== "exited" || state.ExitCode !== 0) problems.push(`${c.plan.name} of suspended tenant ${t.id} is ${state.Status} (exit ${state.ExitCode}), expected run to its end with 0`);
+                    continue;
+                }
                 if (state.Running || state.Status !== "created") problems.push(`${c.plan.name} of suspended tenant ${t.id} is ${state.Status}, expected created and never started`);
             }
             for (const volume of t.volumes) await docker.getVolume(volume).inspect().catch((error: Error) => problems.push(`volume ${volume} of suspended tenant ${t.id}: ${error.message}`));
@@ -329,6 +334,8 @@ describe("the declared fleet on a real Docker daemon", () => {
         for (const t of tenants.values()) {
             for (const c of t.containers) {
                 for (const network of Object.keys((await inspectContainer(docker, c.plan.name)).NetworkSettings.Networks)) {
+                    // The one-shots that touch only volumes are on no network at all.
+                    if (network === "none") continue;
                     const networkOwner = owner.get(network);
                     if (networkOwner !== t.id) problems.push(`${c.plan.name} (tenant ${t.id}) is on ${network}, ${networkOwner ? `a network of tenant ${networkOwner}` : "which is no network of its tenant"}`);
                 }
@@ -477,6 +484,27 @@ describe("the declared fleet on a real Docker daemon", () => {
             ]);
         }
         printTable("Users, privileges and limits as enforced", ["container", "user", "no_new_privs", "CapBnd", "memory MiB", "mem+swap MiB", "CFS quota/period (cpus)"], rows);
+        assertNoProblems(problems);
+    });
+
+    check("after the workflows ran, no container changed its image's files (`docker diff`): roots are read-only, writes go to volumes and capped tmpfs", async () => {
+        const problems: string[] = [];
+        const rows: string[][] = [];
+        for (const c of allContainers()) {
+            const name = c.plan.name;
+            const info = await inspectContainer(docker, name);
+            const changes = ((await docker.getContainer(name).changes()) ?? []) as { Path: string; Kind: number }[];
+            // Docker itself creates the folders it mounts onto when the image lacks them, and their parents show as changed.
+            const mountPoints = [...info.Mounts.map((m) => m.Destination), ...Object.keys(info.HostConfig.Tmpfs ?? {})];
+            const isMountPath = (path: string) => mountPoints.some((point) => point === path || point.startsWith(`${path}/`));
+            const unexpected = changes.filter((change) => !isMountPath(change.Path));
+            const writer = roleOf(c) === "files-writer";
+            rows.push([name, String(info.HostConfig.ReadonlyRootfs), String(changes.length - unexpected.length), writer ? `${unexpected.length} (its staged uploads)` : unexpected.map((u) => u.Path).join(" ") || "none"]);
+            if (writer) continue;
+            if (!info.HostConfig.ReadonlyRootfs) problems.push(`${name}: its root file system is writable`);
+            if (unexpected.length > 0) problems.push(`${name}: changed ${unexpected.map((u) => `${["C", "A", "D"][u.Kind] ?? u.Kind} ${u.Path}`).join(", ")}`);
+        }
+        printTable("Changes to the images' files (docker diff)", ["container", "read-only root", "mount points Docker made", "other changes"], rows);
         assertNoProblems(problems);
     });
 

