@@ -124,7 +124,8 @@ export function volumeOwnersContainer(plan: TenantPlan): ContainerSpec {
         command: [
             "sh",
             "-c",
-            `chown -R -P ${BACKUP_USER} ${BACKUPS_DIR} && chmod 0700 ${BACKUPS_DIR} && chown -h ${N8N_UID}:${N8N_UID} ${N8N_USER_FILES_DIR} && chmod 0755 ${N8N_USER_FILES_DIR}`,
+            // Once the folder is the backup user's, its sets are too, and root (without DAC_READ_SEARCH) may not even list it.
+            `if [ "$(stat -c %u ${BACKUPS_DIR})" != ${BACKUP_UID} ]; then chown -R -P ${BACKUP_USER} ${BACKUPS_DIR}; fi && chmod 0700 ${BACKUPS_DIR} && chown -h ${N8N_UID}:${N8N_UID} ${N8N_USER_FILES_DIR} && chmod 0755 ${N8N_USER_FILES_DIR}`,
         ],
         environment: () => ({}),
         user: "0:0",

@@ -19,7 +19,7 @@ import { stringify as stringifyYaml } from "yaml";
 import type { Registration } from "../harness/recordingMocks";
 import { PROJECT_ROOT, TYPES, processEnvOf } from "../harness/runFleet";
 import { PINNED } from "../../fleet/tenants/versions";
-import { keyFingerprint } from "../../fleet/containers/backup";
+import { BACKUP_SCRIPT, keyFingerprint } from "../../fleet/containers/backup";
 import { PORTS } from "../../fleet/containers/containerSpec";
 import { parseCpus } from "../../fleet/forms/dockerForms";
 import { SERVICE_HOSTS } from "../../fleet/tenants/names";
@@ -93,7 +93,7 @@ const CAPABILITY_BITS: Record<string, number> = { CAP_CHOWN: 0, CAP_DAC_OVERRIDE
 
 /** redis-cli inside the tenant's Redis, authenticated the way its health check is: with the password from its file. */
 function redisCli(...args: string[]): string[] {
-    return ["sh", "-c", 'REDISCLI_AUTH="$(cat /run/secrets/redis-password)" exec redis-cli "$@"', "redis-cli", ...args];
+    return ["sh", "-c", 'REDISCLI_AUTH="$(cat /run/n8n-fleet/redis-password)" exec redis-cli "$@"', "redis-cli", ...args];
 }
 
 /** The marker in a tenant's Redis and in its n8n data volume (read through its main), or what went wrong reading them. */
@@ -493,7 +493,9 @@ describe("the declared fleet on a real Docker daemon", () => {
         for (const c of allContainers()) {
             const name = c.plan.name;
             const info = await inspectContainer(docker, name);
-            const changes = ((await docker.getContainer(name).changes()) ?? []) as { Path: string; Kind: number }[];
+            // Docker answers `null`, not `[]`, when nothing changed.
+            const answer: unknown = await docker.getContainer(name).changes();
+            const changes = (Array.isArray(answer) ? answer : []) as { Path: string; Kind: number }[];
             // Docker itself creates the folders it mounts onto when the image lacks them, and their parents show as changed.
             const mountPoints = [...info.Mounts.map((m) => m.Destination), ...Object.keys(info.HostConfig.Tmpfs ?? {})];
             const isMountPath = (path: string) => mountPoints.some((point) => point === path || point.startsWith(`${path}/`));
@@ -567,7 +569,7 @@ describe("the declared fleet on a real Docker daemon", () => {
         const old = Array.from({ length: 12 }, (_, i) => `202501${String(i + 1).padStart(2, "0")}T020000Z-scheduled`);
         const made = await execIn(docker, sidecar, ["mkdir", ...[...old, "20250101T030000Z-manual"].map((name) => `/backups/${name}`)]);
         assert.equal(made.exitCode, 0, made.stderr);
-        const pruned = await execIn(docker, sidecar, ["n8n-fleet-backup", "prune"]);
+        const pruned = await execIn(docker, sidecar, [BACKUP_SCRIPT.path, "prune"]);
         assert.equal(pruned.exitCode, 0, pruned.stderr);
         const after = await list();
         // The newest real set's days come first; then January's newest days up to 7 days in all, and
@@ -585,7 +587,7 @@ describe("the declared fleet on a real Docker daemon", () => {
         const stored = data.get("beta") ?? assert.fail("the workflow checks set up no data for beta");
         const sidecar = backupSidecar(t).plan.name;
         const main = theOne(t, "main");
-        const taken = await execIn(docker, sidecar, ["n8n-fleet-backup", "once", "manual"]);
+        const taken = await execIn(docker, sidecar, [BACKUP_SCRIPT.path, "once", "manual"]);
         assert.equal(taken.exitCode, 0, taken.stderr);
         const set = (await execIn(docker, sidecar, ["ls", "/backups"])).stdout.split("\n").find((name) => name.endsWith("-manual")) ?? assert.fail("no manual set");
         // A change after the set, which the restore must undo.
@@ -602,7 +604,7 @@ describe("the declared fleet on a real Docker daemon", () => {
         // A job queued after the set: after the restore, a worker would run it against execution ids the database hands out again.
         const redis = theOne(t, "redis").plan.name;
         const redisCli = async (...args: string[]) => {
-            const result = await execIn(docker, redis, ["sh", "-c", `REDISCLI_AUTH="$(cat /run/secrets/redis-password)" redis-cli ${args.join(" ")}`]);
+            const result = await execIn(docker, redis, ["sh", "-c", `REDISCLI_AUTH="$(cat /run/n8n-fleet/redis-password)" redis-cli ${args.join(" ")}`]);
             assert.equal(result.exitCode, 0, result.stderr);
             return result.stdout.trim();
         };

@@ -12,7 +12,7 @@ import { minimumCpus, minimumMemoryMb } from "../../fleet/tenants/sizing";
 import { MIB_PER_GIB } from "../../fleet/tenants/plan";
 import type { DeployedContainer, Deployment } from "./deploy";
 import { parseGoDuration } from "./engine";
-import { withSetting } from "./n8nInContainer";
+import { indexStagedFiles, replaceStagedSetting } from "./n8nInContainer";
 
 /**
  * One target, published on all addresses as a fleet host would be (so rewrite 1 shows). Its Docker
@@ -41,6 +41,7 @@ export const MINIMUM_BUDGET_FLEET = {
 export async function registrationsFor(tenants: unknown): Promise<Registration[]> {
     const outcome = await runFleetInChild({ tenants, targets: DOCKER_TEST_TARGETS, defaultTarget: "local" });
     if (!outcome.ok) throw new Error(`the program failed for the test fleet: ${outcome.error}`);
+    indexStagedFiles(outcome.run.resources);
     return outcome.run.resources;
 }
 
@@ -64,7 +65,7 @@ const BREAKS: Record<string, (registrations: Registration[]) => void> = {
     /** alpha's first runner presents a token its broker did not issue. */
     "wrong-runner-token": (registrations) => {
         const runner = containerNamed(registrations, "alpha-n8n-worker-1-runner");
-        runner.inputs = withSetting(runner, "N8N_RUNNERS_AUTH_TOKEN", "not-the-broker-token").inputs;
+        replaceStagedSetting(runner, "N8N_RUNNERS_AUTH_TOKEN", "not-the-broker-token");
     },
 };
 

@@ -8,6 +8,8 @@ import { N8nApi, callWebhookOnceRegistered as callOnceRegistered, sumWorkflow } 
 import { Created, logsOf } from "./client";
 import { DeployedContainer, createFromPlan, runToItsEnd } from "./deploy";
 import { translateContainer } from "./engine";
+import { RUN_DIR } from "../../fleet/containers/containerSpec";
+import { STAGE_DIR } from "../../fleet/containers/filesWriter";
 
 /** What n8n 2.41 and the runner launcher log at the moments the tests look for. */
 export const LOG_MARKERS = {
@@ -81,6 +83,49 @@ function uploadsOf(registration: Registration): UploadInput[] {
 }
 
 /**
+ * The files each container sees, by Docker name: the tenant's files writer receives them all as
+ * uploads under `/stage/<container>/` (fleet/containers/filesWriter.ts). The entries are the
+ * writer's own upload objects, so a change to one is what the writer writes.
+ */
+const stagedFiles = new Map<string, UploadInput[]>();
+
+/** Records the files every files writer of `registrations` stages, for {@link settingOf}. */
+export function indexStagedFiles(registrations: readonly Registration[]): void {
+    for (const registration of registrations) {
+        for (const upload of uploadsOf(registration)) {
+            const staged = new RegExp(`^${STAGE_DIR}/([^/]+)/[^/]+$`).exec(upload.file);
+            if (!staged) continue;
+            const list = stagedFiles.get(staged[1]) ?? [];
+            if (!list.includes(upload)) list.push(upload);
+            stagedFiles.set(staged[1], list);
+        }
+    }
+}
+
+/** The files `container` sees in its run volume, with the paths it sees them at. */
+function filesOf(container: Registration): UploadInput[] {
+    return (stagedFiles.get(String(container.inputs.name)) ?? []).map((upload) => ({ ...upload, file: `${RUN_DIR}/${upload.file.slice(upload.file.lastIndexOf("/") + 1)}` }));
+}
+
+/** The writer's own upload of `container`'s file at `path` (as the container sees it). */
+function stagedUpload(container: Registration, path: string): UploadInput | undefined {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    return (stagedFiles.get(String(container.inputs.name)) ?? []).find((upload) => upload.file.endsWith(`/${name}`));
+}
+
+/**
+ * Changes, in the files writer's declaration, the content of the file through which `container`
+ * gets setting `name` (`<NAME>_FILE`): what a bug in the program that staged another value would do.
+ */
+export function replaceStagedSetting(container: Registration, name: string, value: string): void {
+    const path = envValue(container, `${name}_FILE`);
+    const upload = path === undefined ? undefined : stagedUpload(container, path);
+    if (!upload) throw new Error(`${container.name} gets no ${name} through a staged file`);
+    delete upload.contentBase64;
+    upload.content = value;
+}
+
+/**
  * The value of an n8n setting as the container declares it: the variable itself, or the content of
  * the uploaded file its `<NAME>_FILE` variable names (n8n trims it, so does this).
  */
@@ -88,8 +133,8 @@ export function settingOf(container: Registration, name: string): string {
     const direct = envValue(container, name);
     if (direct !== undefined) return direct;
     const path = envValue(container, `${name}_FILE`);
-    const file = uploadsOf(container).find((upload) => upload.file === path);
-    if (path === undefined || file === undefined) throw new Error(`${container.name} declares neither ${name} nor ${name}_FILE with an uploaded file`);
+    const file = [...uploadsOf(container), ...filesOf(container)].find((upload) => upload.file === path);
+    if (path === undefined || file === undefined) throw new Error(`${container.name} declares neither ${name} nor ${name}_FILE with a file its files writer stages`);
     return (file.content ?? Buffer.from(file.contentBase64 ?? "", "base64").toString("utf8")).trim();
 }
 
@@ -100,8 +145,9 @@ export function withSetting(container: Registration, name: string, value: string
         const envs = envEntries(container).map((entry) => (entry.startsWith(`${name}=`) ? `${name}=${value}` : entry));
         return { ...container, inputs: { ...container.inputs, envs } };
     }
+    // As uploads of its own: for a test fixture with a writable root, not a declared container.
     const path = envValue(container, `${name}_FILE`);
-    const uploads = uploadsOf(container).map((upload) => (upload.file === path ? { ...without({ ...upload }, ["contentBase64"]), content: value } : upload));
+    const uploads = [...uploadsOf(container), ...filesOf(container)].map((upload) => (upload.file === path ? { ...without({ ...upload }, ["contentBase64"]), content: value } : upload));
     return { ...container, inputs: { ...container.inputs, uploads } };
 }
 
@@ -117,13 +163,15 @@ function without(inputs: Record<string, unknown>, keys: string[]): Record<string
  * its data volume and editor port, and waits for it to exit.
  */
 export async function runN8nCli(docker: Docker, created: Created, main: DeployedContainer, name: string, args: string[], settings: Record<string, string>): Promise<{ exitCode: number; logs: string }> {
-    const configured = Object.entries(settings).reduce((registration, [key, value]) => withSetting(registration, key, value), main.registration);
+    const withFiles: Registration = { ...main.registration, inputs: { ...main.registration.inputs, uploads: filesOf(main.registration) } };
+    const configured = Object.entries(settings).reduce((registration, [key, value]) => withSetting(registration, key, value), withFiles);
     const networks = configured.inputs.networksAdvanced as { name: string }[];
     const oneShot: Registration = {
         ...configured,
         name,
         inputs: {
-            ...without(configured.inputs, ["ports", "volumes", "healthcheck", "wait", "waitTimeout"]),
+            // A test fixture: its files come as uploads (withSetting), so its root is writable.
+            ...without(configured.inputs, ["ports", "volumes", "healthcheck", "wait", "waitTimeout", "readOnly"]),
             name,
             command: args,
             networksAdvanced: networks.slice(0, 1).map((network) => ({ name: network.name, aliases: [] })),

@@ -5,7 +5,7 @@
  * health checks, networks and volumes stay exactly as declared.
  */
 import type { Registration } from "../harness/recordingMocks";
-import { TYPES } from "../harness/runFleet";
+import { TYPES, carryFiles } from "../harness/runFleet";
 import { tenantImages } from "../../fleet/tenants/versions";
 import { N8nInstallMount, n8nInstallMounts } from "./images/build";
 
@@ -69,5 +69,7 @@ export function rewriteForThisMachine(container: Registration, imageReference: s
         for (const mount of mounts) applied.push(`${container.name}: n8n ${version} from ${mount.source} mounted read-only at ${mount.target}`);
     }
 
-    return { registration: { ...container, inputs }, applied };
+    const registration = { ...container, inputs };
+    carryFiles(container, registration);
+    return { registration, applied };
 }

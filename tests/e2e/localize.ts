@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import type { Registration } from "../harness/recordingMocks";
-import { envOf } from "../harness/runFleet";
+import { envOf, filesOf } from "../harness/runFleet";
 
 /** Where one tenant's processes listen and keep their data. */
 export interface LocalSite {
@@ -62,7 +62,7 @@ function replaceFlagValue(args: string[], flag: string, value: string): string[]
 
 /** The container's uploads at local paths, and the process's command and environment pointing at them. */
 function withLocalFiles(container: Registration, site: LocalSite, process: { command: string[]; env: Record<string, string> }): LocalProcess {
-    const uploads = (container.inputs.uploads ?? []) as { file: string; content: string; permissions?: string }[];
+    const uploads = filesOf(container) as { file: string; content: string; permissions?: string }[];
     const files = uploads.map((u) => ({ containerPath: u.file, path: join(site.filesDir, container.name, u.file.replace(/\//g, "_")), content: u.content, mode: parseInt(u.permissions ?? "0644", 8) }));
     const local = (value: string) => files.find((f) => f.containerPath === value)?.path ?? value;
     return {

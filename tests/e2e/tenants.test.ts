@@ -5,6 +5,7 @@
  * only rewrite. Needs Node 24, PostgreSQL server binaries, redis-server and n8n from npm (the
  * test installs n8n through .ci/install-n8n when the cache lacks it).
  */
+import { FLEET_FILES_DIR } from "../../fleet/containers/containerSpec";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -95,7 +96,8 @@ async function startPostgres(t: Tenant): Promise<void> {
     const created = await runToEnd("psql", ["-v", "ON_ERROR_STOP=1", "-U", env.POSTGRES_USER, "-d", "postgres", "-c", `CREATE DATABASE "${env.POSTGRES_DB}"`], socket, pgUser);
     assert.equal(created.status, 0, created.output);
 
-    const scripts = local.files.filter((f) => f.containerPath.startsWith("/docker-entrypoint-initdb.d/"));
+    // As the image's entrypoint does: the .sh files of its init folder (the container's secret files are in the same volume, and ignored).
+    const scripts = local.files.filter((f) => f.containerPath.startsWith("/docker-entrypoint-initdb.d/") && f.containerPath.endsWith(".sh"));
     assert.ok(scripts.length > 0, "the PostgreSQL container declares no init script");
     for (const script of scripts) {
         const ran = await runToEnd("bash", [script.path], { ...env, ...socket }, pgUser);
@@ -349,7 +351,7 @@ describe("each tenant runs as the program declares it", () => {
         const backupsDir = ownedDir(join(workRoot, "alpha-backups"));
         const backup = localizeBackup(a.containers.backup, a.site, backupsDir);
         writeLocalFiles(backup);
-        const script = (name: string) => backup.files.find((f) => f.containerPath === `/usr/local/bin/${name}`)?.path ?? assert.fail(`no ${name} in the backup container`);
+        const script = (name: string) => backup.files.find((f) => f.containerPath === `${FLEET_FILES_DIR}/${name}`)?.path ?? assert.fail(`no ${name} in the backup container`);
         let started = performance.now();
         const taken = await runToEnd("bash", [script("n8n-fleet-backup"), "once", "drill"], backup.env);
         const backupSeconds = (performance.now() - started) / 1000;

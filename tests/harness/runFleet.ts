@@ -65,6 +65,7 @@ interface RunRecord {
 }
 
 function withLookups(record: RunRecord): FleetRun {
+    indexFiles(record.resources);
     const { resources } = record;
     return {
         ...record,
@@ -144,14 +145,59 @@ export function stackExportOf(run: FleetRun): { version: number; deployment: { r
     };
 }
 
-/** The content of a file written into the container (`uploads`), by its path. */
+/** A file a container gets, as the Docker provider's `uploads` declare it. */
+export interface FileUpload {
+    file: string;
+    content?: string;
+    contentBase64?: string;
+    permissions?: string;
+    owner?: string;
+    group?: string;
+}
+
+/** The files each container sees (its files writer stages them), by registration. */
+const stagedFor = new WeakMap<Registration, FileUpload[]>();
+
+/**
+ * Indexes, for every container of `resources`, the files its tenant's files writer stages for it
+ * (`/stage/<container>/<file>`, fleet/containers/filesWriter.ts), at each path the container sees
+ * them: every folder where it mounts its run volume.
+ */
+function indexFiles(resources: readonly Registration[]): void {
+    const staged = new Map<string, FileUpload[]>();
+    for (const r of resources) {
+        for (const upload of (r.inputs.uploads ?? []) as FileUpload[]) {
+            const match = /^\/stage\/([^/]+)\/([^/]+)$/.exec(upload.file);
+            if (match) staged.set(match[1], [...(staged.get(match[1]) ?? []), upload]);
+        }
+    }
+    for (const r of resources) {
+        const files = staged.get(String(r.inputs.name));
+        if (!files) continue;
+        const mounts = ((r.inputs.volumes ?? []) as { volumeName?: string; containerPath: string }[]).filter((v) => v.volumeName === `${r.inputs.name}-run`).map((v) => v.containerPath);
+        stagedFor.set(r, mounts.flatMap((dir) => files.map((upload) => ({ ...upload, file: `${dir}/${upload.file.slice(upload.file.lastIndexOf("/") + 1)}` }))));
+    }
+}
+
+/** Gives `copy` (a rewritten copy of `original`) the files `original` sees. */
+export function carryFiles(original: Registration, copy: Registration): void {
+    const files = stagedFor.get(original);
+    if (files) stagedFor.set(copy, files);
+}
+
+/** The files `container` sees: its own uploads (the files writer's), or what its files writer stages for it. */
+export function filesOf(container: Registration): FileUpload[] {
+    return [...((container.inputs.uploads ?? []) as FileUpload[]), ...(stagedFor.get(container) ?? [])];
+}
+
+/** The content of a file the container sees, by its path. */
 export function uploadOf(container: Registration, path: string): string | undefined {
-    return (container.inputs.uploads as { file: string; content?: string }[] | undefined)?.find((u) => u.file === path)?.content;
+    return filesOf(container).find((u) => u.file === path)?.content;
 }
 
 /**
  * The environment as the container's process sees it once it has read its secret files:
- * `NAME_FILE=/run/secrets/x` becomes `NAME=<the file's content>`, as n8n and the postgres image read them.
+ * `NAME_FILE=/run/n8n-fleet/x` becomes `NAME=<the file's content>`, as n8n and the postgres image read them.
  */
 export function processEnvOf(container: Registration): Record<string, string> {
     const env = envOf(container);

@@ -155,7 +155,7 @@ function n8nInstallProblem(version: string): string | undefined {
 }
 
 /**
- * Makes the four pinned references present in the daemon: nothing to do when they are there and
+ * Makes the five pinned references present in the daemon: nothing to do when they are there and
  * current, `docker load` from the machine's cache when it holds them, otherwise build (debootstrap,
  * apt, import, one build per image) and save them to the cache for the next daemon.
  */
