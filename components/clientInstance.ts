@@ -8,7 +8,7 @@ import { OUT_DIR } from "../fleet/containers/filesWriter";
 import { SERVICE_HOSTS } from "../fleet/tenants/names";
 import { tenantContainers } from "../fleet/containers/tenantContainers";
 import { stableCpus } from "../fleet/forms/dockerForms";
-import { containerLabels, volumeLabels, networkLabels, runVolumeLabels } from "../fleet/containers/labels";
+import { LABELS, containerLabels, volumeLabels, networkLabels, runVolumeLabels } from "../fleet/containers/labels";
 import type { DockerHost } from "./dockerHost";
 import { loadRdsDatabase } from "./rdsLoader";
 
@@ -150,16 +150,27 @@ export class ClientInstance extends pulumi.ComponentResource {
             }
             return found.name;
         };
-        /** The writer's Docker name: with a digest of what it writes, so new files mean a new writer, run before the old one goes. */
-        const writerName = (spec: ContainerSpec) =>
+        /** A digest of a container's files, secrets included (a digest of random passwords tells nothing of them). */
+        const filesDigest = (spec: ContainerSpec) =>
             pulumi.unsecret(
                 runtime.apply((r) => {
                     const digest = createHash("sha256");
                     for (const file of spec.files) digest.update(`${file.path}\0${file.mode}\0${file.content}\0`);
                     for (const file of spec.secretFiles) digest.update(`${file.path}\0${file.owner}\0${file.content(r)}\0`);
-                    return `${spec.name}-${digest.digest("hex").slice(0, 10)}`;
+                    return digest.digest("hex").slice(0, 10);
                 }),
             );
+        /** The writer's Docker name: with a digest of what it writes, so new files mean a new writer, run before the old one goes. */
+        const writerName = (spec: ContainerSpec) => filesDigest(spec).apply((digest) => `${spec.name}-${digest}`);
+        /**
+         * A container reads its files at start (n8n its secrets, Redis its config, the sidecar its
+         * script): a label with their digest replaces it when they change, as an upload of its own would.
+         */
+        const labelsOf = (spec: ContainerSpec) => {
+            const labels = containerLabels(plan, args.fleet, spec);
+            if (spec.writesFilesOf !== undefined || fileDirs(spec).length === 0) return labels;
+            return filesDigest(spec).apply((digest) => [...labels, { label: LABELS.files, value: digest }]);
+        };
         const declare = (spec: ContainerSpec, dependsOn: pulumi.Input<docker.Container>[]) => {
             const running = tenantRuns || spec.alwaysRuns === true;
             const writer = spec.writesFilesOf !== undefined;
@@ -216,7 +227,7 @@ export class ClientInstance extends pulumi.ComponentResource {
                     // and the provider reads declared options back whole (containerLogOptsForState),
                     // so a declared map would be replaced on every `pulumi up` on such a host.
                     logDriver: "local",
-                    labels: containerLabels(plan, args.fleet, spec),
+                    labels: labelsOf(spec),
                 },
                 // Fixed names and host ports: the old container must go before its replacement starts
                 // (the writer's name changes with what it writes: the new one runs first).

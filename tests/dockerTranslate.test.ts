@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { Registration } from "./harness/recordingMocks";
 import { TYPES } from "./harness/runFleet";
 import { parseCpus } from "../fleet/forms/dockerForms";
-import { PINNED, tenantImages } from "../fleet/tenants/versions";
+import { PINNED, PINNED_HOST_GUARD_IMAGE, tenantImages } from "../fleet/tenants/versions";
 import { MIB, goDurationString, imageOf, parseGoDuration, translateContainer, translateNetwork, translateRemoteImage, translateVolume } from "./docker/engine";
 import { LOOPBACK, rewriteForThisMachine } from "./docker/rewrites";
 import { FLEET, labelOf, registrationsFor } from "./docker/fleetUnderTest";
@@ -31,11 +31,11 @@ before(async () => {
 
 describe("translating the program's registrations into Docker Engine API requests", () => {
     test("every container, network, volume and image the program declares translates, each container's image resolved through the RemoteImage it depends on", () => {
-        const pinned = Object.values(tenantImages(PINNED.n8n));
+        const pinned = [...Object.values(tenantImages(PINNED.n8n)), PINNED_HOST_GUARD_IMAGE];
         assert.ok(containers().length >= 12, `the Docker test's fleet declares only ${containers().length} containers`);
         for (const container of containers()) {
             const translated = plan(container);
-            assert.equal(translated.name, container.name);
+            assert.equal(translated.name, container.inputs.name);
             assert.ok(pinned.includes(String(translated.create.Image)), `${container.name} runs ${translated.create.Image}, not a pinned reference`);
         }
         for (const r of registrations.filter((r) => r.type === TYPES.network)) assert.equal(translateNetwork(r).Name, r.inputs.name);
@@ -46,7 +46,7 @@ describe("translating the program's registrations into Docker Engine API request
     test("an input the translator does not know fails with its name, at the top level and nested", () => {
         const main = named("alpha-n8n");
         const image = imageOf(main, registrations);
-        assert.throws(() => translateContainer({ ...main, inputs: { ...main.inputs, readOnly: true } }, image), /container alpha-n8n: the Docker translator does not know input "readOnly"/);
+        assert.throws(() => translateContainer({ ...main, inputs: { ...main.inputs, pidMode: "host" } }, image), /container alpha-n8n: the Docker translator does not know input "pidMode"/);
         assert.throws(
             () => translateContainer({ ...main, inputs: { ...main.inputs, healthcheck: { ...main.inputs.healthcheck, startInterval: "5s" } } }, image),
             /does not know input "healthcheck.startInterval"/,
@@ -91,12 +91,13 @@ describe("translating the program's registrations into Docker Engine API request
     });
 
     test("uploads keep their content, with the declared octal permissions, else 0744 when executable and 0644 otherwise", () => {
-        const postgres = named("alpha-postgres");
-        const [script] = plan(postgres).uploads;
-        assert.equal(script.path, postgres.inputs.uploads[0].file);
-        assert.equal(script.content.toString("utf8"), postgres.inputs.uploads[0].content);
-        assert.equal(script.mode, 0o755);
-        const withUploads = (uploads: unknown[]) => translateContainer({ ...postgres, inputs: { ...postgres.inputs, uploads } }, "image").uploads;
+        // The files writer is the one container given uploads (every other root file system is read-only).
+        const writer = named("alpha-files");
+        const declared = writer.inputs.uploads.find((u: { file: string }) => u.file === "/stage/alpha-postgres/10-n8n-role.sh");
+        const script = plan(writer).uploads.find((u) => u.path === declared.file);
+        assert.equal(script?.content.toString("utf8"), declared.content);
+        assert.equal(script?.mode, 0o755);
+        const withUploads = (uploads: unknown[]) => translateContainer({ ...writer, inputs: { ...writer.inputs, uploads } }, "image").uploads;
         const [executable, plain, encoded] = withUploads([
             { file: "/a", content: "a", executable: true },
             { file: "/b", content: "b" },
@@ -111,13 +112,21 @@ describe("translating the program's registrations into Docker Engine API request
         const main = plan(named("alpha-n8n"));
         assert.deepEqual(main.create.NetworkingConfig, { EndpointsConfig: { "alpha-backend": { Aliases: ["n8n"] } } });
         assert.deepEqual(main.connect, [{ network: "alpha-egress", aliases: [] }]);
-        assert.deepEqual(plan(named("alpha-postgres")).create.HostConfig?.Binds, ["alpha-postgres-data:/var/lib/postgresql/data:rw"]);
+        // Its data volume, and its run volume read-only at each folder where it finds its files.
+        assert.deepEqual(plan(named("alpha-postgres")).create.HostConfig?.Binds, [
+            "alpha-postgres-data:/var/lib/postgresql/data:rw",
+            "alpha-postgres-run:/docker-entrypoint-initdb.d:ro",
+            "alpha-postgres-run:/run/n8n-fleet:ro",
+        ]);
     });
 
     test("a suspended tenant's containers are created but neither started nor waited on; an active tenant's are waited on for their declared waitTimeout", () => {
         for (const container of containers()) {
             const { lifecycle } = plan(container);
-            const active = labelOf(container, LABELS.status) === "active";
+            // The host guard belongs to no tenant: it always runs, awaited healthy. The one-shots that set a
+            // tenant's volume owners and write its containers' files run whatever the tenant's status, awaited to their end.
+            const alwaysRuns = ["host-guard", "volume-owners", "files-writer"].includes(labelOf(container, LABELS.role) ?? "");
+            const active = labelOf(container, LABELS.status) === "active" || alwaysRuns;
             // The final backup of an archived tenant runs, awaited to its end rather than to health.
             assert.equal(lifecycle.start, active || labelOf(container, LABELS.status) === "archived", container.name);
             assert.equal(lifecycle.waitTimeoutMs, container.inputs.wait ? container.inputs.waitTimeout * 1000 : undefined, container.name);
@@ -126,10 +135,10 @@ describe("translating the program's registrations into Docker Engine API request
     });
 
     test("a file's declared owner and group become its tar entry's; names are refused, since only numeric ids mean the same everywhere", () => {
-        const postgres = named("alpha-postgres");
-        const secret = plan(postgres).uploads.find((u) => u.path === "/run/secrets/postgres-password");
+        const writer = named("alpha-files");
+        const secret = plan(writer).uploads.find((u) => u.path === "/stage/alpha-postgres/postgres-password");
         assert.deepEqual([secret?.mode, secret?.uid, secret?.gid], [0o400, 999, 999]);
-        const withName = { ...postgres, inputs: { ...postgres.inputs, uploads: [{ file: "/x", content: "y", owner: "postgres" }] } };
+        const withName = { ...writer, inputs: { ...writer.inputs, uploads: [{ file: "/x", content: "y", owner: "postgres" }] } };
         assert.throws(() => translateContainer(withName, "image"), /uploads\[0\]\.owner must be a numeric id/);
     });
 

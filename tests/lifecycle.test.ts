@@ -35,6 +35,13 @@ function summary(before: FleetRun, after: FleetRun): Record<string, Change | Cha
     return Object.fromEntries(Object.entries(out).map(([key, list]) => [key, list.length === 1 ? list[0] : list.sort()]));
 }
 
+/** Each target's host guard: its rules follow every tenant on the host, so tenant edits may replace it. */
+const isHostGuard = (name: string) => name.endsWith("-host-guard");
+
+const roleOf = (r: Registration) => r.inputs.labels?.find((l: { label: string }) => l.label === "n8n-fleet.role")?.value;
+/** A container's run volume holds its files (written again by the tenant's files writer), no data. */
+const isRunVolume = (r: Registration) => r.type === TYPES.volume && roleOf(r) === "run";
+
 describe("every edit of a tenant does what the README's table says, and nothing else", () => {
     let base: FleetRun;
     before(async () => {
@@ -43,10 +50,20 @@ describe("every edit of a tenant does what the README's table says, and nothing 
 
     const edits: { edit: string; acme: object; expected: Record<string, Change | Change[]> }[] = [
         // A new one-shot takes a backup set before the new version touches the data; the sidecar records the version.
+        // The new one-shot gets its files on a run volume of its own (the old one's goes), written by a new files writer.
         {
             edit: "another n8n version",
             acme: { n8nVersion: "2.40.0" },
-            expected: { backup: ["create", "delete", "replace"], main: "replace", worker: "replace", runner: "replace", "eu-1-image-docker.n8n.io/n8nio/n8n:2.40.0": "create", "eu-1-image-n8nio/runners:2.40.0": "create" },
+            expected: {
+                backup: ["create", "delete", "replace"],
+                main: "replace",
+                worker: "replace",
+                runner: "replace",
+                "files-writer": "replace",
+                run: ["create", "delete"],
+                "eu-1-image-docker.n8n.io/n8nio/n8n:2.40.0": "create",
+                "eu-1-image-n8nio/runners:2.40.0": "create",
+            },
         },
         // The default URL holds the port, and main and workers both know the URL.
         { edit: "another port", acme: { port: 5799 }, expected: { main: "replace", worker: "replace" } },
@@ -59,13 +76,31 @@ describe("every edit of a tenant does what the README's table says, and nothing 
             acme: { resources: { cpus: 4, memoryGb: 8 } },
             expected: { postgres: "replace", redis: "replace", backup: ["replace", "replace"], main: "replace", worker: "replace", runner: "replace" },
         },
+        // The new worker and its runner get their files on run volumes of their own, written by a new files writer.
         {
             edit: "a second worker",
             acme: { workers: 2 },
-            expected: { postgres: "replace", redis: "replace", backup: ["replace", "replace"], main: "replace", worker: ["create", "replace"], runner: ["create", "replace"] },
+            expected: {
+                postgres: "replace",
+                redis: "replace",
+                backup: ["replace", "replace"],
+                main: "replace",
+                worker: ["create", "replace"],
+                runner: ["create", "replace"],
+                "files-writer": "replace",
+                run: ["create", "create"],
+            },
         },
         // The backup containers are replaced by stopped ones too.
-        { edit: "suspension", acme: { status: "suspended" }, expected: { postgres: "replace", redis: "replace", backup: ["replace", "replace"], main: "replace", worker: "replace", runner: "replace" } },
+        // The one-shots that set the volumes' owners and write the containers' files run whatever the status; their status
+        // label still replaces them (they run again, changing nothing).
+        {
+            edit: "suspension",
+            acme: { status: "suspended" },
+            expected: { "volume-owners": "replace", "files-writer": "replace", postgres: "replace", redis: "replace", backup: ["replace", "replace"], main: "replace", worker: "replace", runner: "replace" },
+        },
+        // n8n's own SSRF exceptions, and the host guard's rules for acme's bridges: a new guard, created before the old one goes.
+        { edit: "an allowed address range", acme: { outbound: { allowIpRanges: ["10.20.0.0/16"] } }, expected: { main: "replace", worker: "replace", "eu-1-host-guard": "replace" } },
     ];
 
     for (const { edit, acme, expected } of edits) {
@@ -97,7 +132,9 @@ describe("every edit of a tenant does what the README's table says, and nothing 
     test("adding a tenant changes nothing of the others", async () => {
         const after = await runFleet({ tenants: fleetOf(ACME, GLOBEX, { id: "initech", port: 5703 }) });
         const changes = changesBetween(base, after);
-        for (const [name, change] of changes) if (!name.startsWith("initech")) assert.equal(change, "none", name);
+        // The host guard's rules cover the new tenant's networks too: a new guard replaces the old one.
+        for (const [name, change] of changes) if (!name.startsWith("initech") && !isHostGuard(name)) assert.equal(change, "none", name);
+        assert.equal(changes.get("eu-1-host-guard"), "replace");
     });
 });
 
@@ -141,9 +178,11 @@ describe("suspension and resumption are carried out by the provider", () => {
     test("a suspended tenant keeps its networks, volumes, passwords and key; the other tenant is untouched", () => {
         for (const [name, change] of changesBetween(active, suspended)) {
             const r = suspended.resources.find((x) => x.name === name) as Registration;
+            // The host guard included: a suspended tenant keeps its networks, so the rules for them stay as they are.
             if (r.type !== TYPES.container || !name.startsWith("acme-")) assert.equal(change, "none", `${name} would ${change}`);
         }
-        assert.equal(suspended.ofType(TYPES.volume).filter((v) => v.name.startsWith("acme-")).length, 4);
+        // postgres, redis, n8n, the workflows' files, backups; and its containers' run volumes, kept too (above).
+        assert.equal(suspended.ofType(TYPES.volume).filter((v) => v.name.startsWith("acme-") && !isRunVolume(v)).length, 5);
         assert.equal(suspended.ofType(TYPES.password).filter((v) => v.name.startsWith("acme-")).length, 5);
     });
 });
@@ -158,12 +197,18 @@ describe("archiving and leaving", () => {
     test("archiving takes a final backup set, then removes the tenant's containers and egress network, and keeps its data", () => {
         const changes = changesBetween(active, archived);
         const acme = [...changes].filter(([name]) => name.startsWith("acme-"));
-        assert.deepEqual(acme.filter(([, change]) => change === "create").map(([name]) => name), ["acme-backup-final"]);
+        // Each container with its run volume (its files).
+        assert.deepEqual(acme.filter(([, change]) => change === "create").map(([name]) => name).sort(), ["acme-backup-final", "acme-backup-final-run"]);
+        const removed = ["acme-backup", "acme-backup-before-n8n-2.41.1", "acme-n8n", "acme-n8n-worker-1", "acme-n8n-worker-1-runner", "acme-postgres", "acme-redis"];
         assert.deepEqual(
             acme.filter(([, change]) => change === "delete").map(([name]) => name).sort(),
-            ["acme-backup", "acme-backup-before-n8n-2.41.1", "acme-egress", "acme-n8n", "acme-n8n-worker-1", "acme-n8n-worker-1-runner", "acme-postgres", "acme-redis"],
+            [...removed, ...removed.map((name) => `${name}-run`), "acme-egress"].sort(),
         );
-        for (const [name, change] of acme) if (!["create", "delete"].includes(change)) assert.equal(change, "none", name);
+        // The one-shots that set the volumes' owners and write the final backup's files run again before it (their status
+        // label changed, and the files writer's files); they change no data.
+        const oneShots = ["acme-volume-owners", "acme-files"];
+        for (const name of oneShots) assert.equal(changes.get(name), "replace", name);
+        for (const [name, change] of acme) if (!["create", "delete"].includes(change) && !oneShots.includes(name)) assert.equal(change, "none", name);
         const final = archived.named("acme-backup-final");
         // A one-shot awaited to its end; the program checks its exit status (below).
         assert.deepEqual(
@@ -172,14 +217,19 @@ describe("archiving and leaving", () => {
         );
         // Pulumi deletes what left the program after creating what is new: PostgreSQL still answers on the backend network.
         assert.deepEqual(final.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["acme-backend"]);
-        for (const [name, change] of changes) if (!name.startsWith("acme-")) assert.equal(change, "none", name);
+        // acme's egress bridge leaves the host guard's rules: a new guard replaces the old one.
+        assert.equal(changes.get("eu-1-host-guard"), "replace");
+        for (const [name, change] of changes) if (!name.startsWith("acme-") && !isHostGuard(name)) assert.equal(change, "none", name);
     });
 
     test("an archived tenant's volumes, backups and secrets are kept when it leaves tenants.json, no longer protected against it", () => {
-        const stateful = archived.resources.filter((r) => r.name.startsWith("acme-") && (r.type === TYPES.volume || r.type === TYPES.password));
-        assert.equal(stateful.length, 9);
+        const stateful = archived.resources.filter((r) => r.name.startsWith("acme-") && ((r.type === TYPES.volume && !isRunVolume(r)) || r.type === TYPES.password));
+        // 5 volumes (postgres, redis, n8n, the workflows' files, backups) and 5 secrets.
+        assert.equal(stateful.length, 10);
+        // The final backup's run volume holds only its files: it goes with the tenant.
+        assert.deepEqual(archived.resources.filter((r) => r.name.startsWith("acme-") && isRunVolume(r)).map((r) => [r.name, r.protect, r.retainOnDelete]), [["acme-backup-final-run", false, false]]);
         for (const r of stateful) assert.deepEqual([r.protect, r.retainOnDelete], [false, true], r.name);
-        for (const r of active.resources.filter((r) => r.name.startsWith("acme-") && r.type === TYPES.volume)) assert.deepEqual([r.protect, r.retainOnDelete], [true, false], r.name);
+        for (const r of active.resources.filter((r) => r.name.startsWith("acme-") && r.type === TYPES.volume && !isRunVolume(r))) assert.deepEqual([r.protect, r.retainOnDelete], [true, false], r.name);
     });
 });
 
@@ -212,7 +262,8 @@ describe("a one-shot that fails stops the update", () => {
 
 describe("state that must survive", () => {
     const statefulInputs = (resources: Registration[]) =>
-        Object.fromEntries(resources.filter((r) => r.type === TYPES.volume || r.type === TYPES.password).map((r) => [r.name, r.inputs]));
+        // Run volumes hold no state (only files the files writer writes again): they follow the containers.
+        Object.fromEntries(resources.filter((r) => (r.type === TYPES.volume && !isRunVolume(r)) || r.type === TYPES.password).map((r) => [r.name, r.inputs]));
 
     test("volumes and secrets get identical inputs after any edit, and whatever the stack's name", async () => {
         const [before, edited, renamed] = await Promise.all([
@@ -222,7 +273,8 @@ describe("state that must survive", () => {
             }),
             runFleet({ tenants: fleetOf(ACME), stack: "production" }),
         ]);
-        assert.equal(Object.keys(statefulInputs(before.resources)).length, 9);
+        // 5 volumes (postgres, redis, n8n, the workflows' files, backups) and 5 secrets.
+        assert.equal(Object.keys(statefulInputs(before.resources)).length, 10);
         assert.deepEqual(statefulInputs(edited.resources), statefulInputs(before.resources));
         assert.deepEqual(statefulInputs(renamed.resources), statefulInputs(before.resources));
     });

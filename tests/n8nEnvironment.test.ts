@@ -18,19 +18,19 @@ test("n8n runs in queue mode on the tenant's own PostgreSQL and Redis, with its 
     assert.equal(env.DB_TYPE, "postgresdb");
     assert.equal(env.DB_POSTGRESDB_DATABASE, "n8n_client_a");
     assert.equal(env.DB_POSTGRESDB_USER, "client_a_user");
-    assert.equal(env.DB_POSTGRESDB_PASSWORD_FILE, "/run/secrets/n8n-database-password");
+    assert.equal(env.DB_POSTGRESDB_PASSWORD_FILE, "/run/n8n-fleet/n8n-database-password");
     assert.equal(env.EXECUTIONS_MODE, "queue");
-    assert.equal(env.QUEUE_BULL_REDIS_PASSWORD_FILE, "/run/secrets/redis-password");
+    assert.equal(env.QUEUE_BULL_REDIS_PASSWORD_FILE, "/run/n8n-fleet/redis-password");
     assert.equal(env.OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS, "true");
     assert.equal(env.QUEUE_HEALTH_CHECK_ACTIVE, "true");
-    assert.equal(env.N8N_ENCRYPTION_KEY_FILE, "/run/secrets/encryption-key");
+    assert.equal(env.N8N_ENCRYPTION_KEY_FILE, "/run/n8n-fleet/encryption-key");
     assert.equal(env.N8N_DIAGNOSTICS_ENABLED, "false");
 });
 
 test("task runners are external, with the tenant's token and a broker reachable from its sidecars", () => {
     const env = n8nEnvironment(plan({ id: "a", port: 5701 }), SECRETS);
     assert.equal(env.N8N_RUNNERS_MODE, "external");
-    assert.equal(env.N8N_RUNNERS_AUTH_TOKEN_FILE, "/run/secrets/runner-token");
+    assert.equal(env.N8N_RUNNERS_AUTH_TOKEN_FILE, "/run/n8n-fleet/runner-token");
     assert.equal(env.N8N_RUNNERS_BROKER_LISTEN_ADDRESS, "0.0.0.0");
 });
 
@@ -100,4 +100,16 @@ test("a tenant's env cannot turn a protection off: each such variable is refused
     for (const name of ["NODES_EXCLUDE", "NODES_INCLUDE", "N8N_BLOCK_ENV_ACCESS_IN_NODE", "N8N_RESTRICT_FILE_ACCESS_TO", "N8N_GIT_NODE_ENABLE_HOOKS", "N8N_PYTHON_ENABLED", "N8N_AWS_SYSTEM_CREDENTIALS_ACCESS_ENABLED", "N8N_INSECURE_DISABLE_WEBHOOK_IFRAME_SANDBOX"]) {
         assert.match(reservedEnvReason(name) ?? "", /fixes what a tenant's workflow code may reach/, name);
     }
+});
+
+test("n8n keeps normal use within the tenant's disk budget: executions pruned by age and by a count that grows with diskGb, request sizes capped, none of it the tenant's to change", () => {
+    const names = ["EXECUTIONS_DATA_MAX_AGE", "EXECUTIONS_DATA_PRUNE_MAX_COUNT", "N8N_PAYLOAD_SIZE_MAX", "N8N_FORMDATA_FILE_SIZE_MAX"];
+    const small = n8nEnvironment(plan({ id: "a", port: 5701, resources: { diskGb: 10 } }), SECRETS);
+    const big = n8nEnvironment(plan({ id: "a", port: 5701, resources: { diskGb: 40 } }), SECRETS);
+    for (const env of [small, big]) {
+        assert.equal(env.EXECUTIONS_DATA_PRUNE, "true");
+        for (const name of names) assert.match(env[name] ?? "", /^[1-9]\d*$/, `${name}: a positive whole number`);
+    }
+    assert.ok(Number(big.EXECUTIONS_DATA_PRUNE_MAX_COUNT) > Number(small.EXECUTIONS_DATA_PRUNE_MAX_COUNT), "a bigger disk keeps more executions");
+    for (const name of ["EXECUTIONS_DATA_PRUNE", ...names]) assert.match(reservedEnvReason(name) ?? "", /resources\.diskGb/, name);
 });

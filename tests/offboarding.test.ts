@@ -45,13 +45,14 @@ test("prints an unprotect command for every protected resource of the tenant, an
     const result = unprotect("acme", exportFile);
     assert.equal(result.status, 0, result.stderr);
     const expected = resources.filter((r) => r.protect && r.parent.endsWith("ClientInstance::acme")).map((r) => r.urn);
-    assert.equal(expected.length, 9, "4 volumes and 5 secrets");
+    // Volumes: postgres, redis, n8n, the workflows' files, backups.
+    assert.equal(expected.length, 10, "5 volumes and 5 secrets");
     assert.deepEqual(urnsOf(result.stdout), expected);
     for (const urn of urnsOf(result.stdout)) assert.doesNotMatch(urn, /::acme-eu-/);
-    assert.match(result.stderr, /9 protected resources of tenant "acme" in stack prod/);
+    assert.match(result.stderr, /10 protected resources of tenant "acme" in stack prod/);
 
     const eu = urnsOf(unprotect("acme-eu", exportFile).stdout);
-    assert.equal(eu.length, 9);
+    assert.equal(eu.length, 10);
     for (const urn of eu) assert.match(urn, /::acme-eu-/);
 });
 
@@ -63,7 +64,7 @@ test("reads the export from standard input, as `pulumi stack export | npm run --
     });
     assert.equal(piped.status, 0, piped.stderr);
     const urns = urnsOf(piped.stdout);
-    assert.equal(urns.length, 9);
+    assert.equal(urns.length, 10);
     for (const urn of urns) assert.match(urn, /::globex-/);
     assert.ok(urns.every((urn) => resources.find((r) => r.urn === urn)?.type !== TYPES.container), "a container is not protected");
 });

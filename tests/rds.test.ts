@@ -6,7 +6,7 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AWS_REGIONS } from "../fleet/targets/awsRegions";
 import { formatProblem } from "../fleet/forms/problems";
-import { FleetRun, TYPES, envOf, processEnvOf, runFleetInChild } from "./harness/runFleet";
+import { FileUpload, FleetRun, TYPES, envOf, filesOf, processEnvOf, runFleetInChild } from "./harness/runFleet";
 import { isSecretValue } from "./harness/recordingMocks";
 import type { Registration } from "./harness/recordingMocks";
 import { targetsOf, validate } from "./harness/plans";
@@ -50,6 +50,17 @@ before(async () => {
 });
 
 const ofTenant = (type: string, id: string) => run.ofType(type).filter((r) => r.name.startsWith(`${id}-`));
+const labelOf = (r: Registration, label: string) => r.inputs.labels?.find((l: { label: string }) => l.label === label)?.value;
+/** What the tenant's files writer stages for container `c` (`/stage/<container>/<name>`), each with whether it is sent as a secret. */
+function stagedFor(c: Registration): { upload: FileUpload; secret: boolean }[] {
+    const writer = run.ofType(TYPES.container).find((w) => labelOf(w, "n8n-fleet.tenant") === labelOf(c, "n8n-fleet.tenant") && labelOf(w, "n8n-fleet.role") === "files-writer");
+    if (!writer) return [];
+    return (writer.inputs.uploads as FileUpload[])
+        .map((upload, i) => ({ upload, secret: isSecretValue((writer.rawInputs.uploads as { content: unknown }[])[i].content) }))
+        .filter(({ upload }) => upload.file.startsWith(`/stage/${c.name}/`));
+}
+/** The file container `c` sees at `path`. */
+const fileOf = (c: Registration, path: string): FileUpload | undefined => filesOf(c).find((u) => u.file === path);
 const one = (type: string, id: string): Registration => {
     const found = ofTenant(type, id);
     assert.equal(found.length, 1, `${id}: ${found.length} ${type}`);
@@ -199,9 +210,23 @@ describe("the tenant's containers", () => {
             const env = envOf(sidecar);
             assert.equal(env.DATABASE_IN, "rds");
             assert.equal(env.PGPASSWORD_FILE, undefined);
-            assert.deepEqual((sidecar.inputs.uploads as { file: string }[]).filter((u) => u.file.startsWith("/run/secrets/")), [], "no secret file");
-            assert.deepEqual(sidecar.inputs.volumes.map((v: { volumeName: string; readOnly?: boolean }) => [v.volumeName, v.readOnly === true]), [[`${id}-backups`, false], [`${id}-n8n-data`, true]]);
+            // Its scripts only.
+            assert.ok(stagedFor(sidecar).length > 0, `${id}-backup gets no file`);
+            assert.deepEqual(stagedFor(sidecar).filter(({ upload, secret }) => secret || upload.owner !== undefined), [], "no secret file");
+            // n8n's data folder and the workflows' files folder, both read-only; its run volume (its scripts), read-only.
+            assert.deepEqual(
+                sidecar.inputs.volumes.map((v: { volumeName: string; readOnly?: boolean }) => [v.volumeName, v.readOnly === true]),
+                [[`${id}-backups`, false], [`${id}-n8n-data`, true], [`${id}-n8n-files`, true], [`${id}-backup-run`, true]],
+            );
             run.named(`${id}-backups`);
+            // As for a container tenant: the postgres image's user, with no capability, after the one-shot that gives it the backups volume.
+            assert.deepEqual([sidecar.inputs.user, sidecar.inputs.capabilities], ["999:999", { drops: ["ALL"] }]);
+            assert.ok(sidecar.dependencies.includes(run.named(`${id}-volume-owners`).urn), `${id}-backup may start before its volume's owner is set`);
+            // No PostgreSQL volume: redis, n8n, the workflows' files, backups (besides the containers' run volumes, which hold only their files).
+            assert.deepEqual(
+                ofTenant(TYPES.volume, id).filter((v) => labelOf(v, "n8n-fleet.role") !== "run").map((v) => v.name).sort(),
+                [`${id}-backups`, `${id}-n8n-data`, `${id}-n8n-files`, `${id}-redis-data`],
+            );
             // RDS snapshots the database before an upgrade: no set is taken before one.
             assert.throws(() => run.named(`${id}-backup-before-n8n-2.41.1`));
         }
@@ -214,7 +239,7 @@ describe("the tenant's containers", () => {
         assert.equal(env.DB_POSTGRESDB_USER, "acme_user");
         assert.equal(env.DB_POSTGRESDB_SSL_ENABLED, "true");
         assert.equal(env.DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED, "true");
-        const ca = main.inputs.uploads.find((u: { file: string }) => u.file === env.DB_POSTGRESDB_SSL_CA_FILE);
+        const ca = fileOf(main, env.DB_POSTGRESDB_SSL_CA_FILE);
         assert.match(ca?.content ?? "", /^-----BEGIN CERTIFICATE-----/);
         assert.deepEqual(envOf(run.named("acme-n8n-worker-1")), env);
         assert.equal(envOf(run.named("hooli-n8n")).DB_POSTGRESDB_SSL_ENABLED, undefined);
@@ -229,12 +254,16 @@ describe("the tenant's containers", () => {
         assert.equal(env.PGSSLMODE, "verify-full");
         assert.equal(env.N8N_DB_USER, "acme_user");
         assert.equal(processEnvOf(init).N8N_DB_PASSWORD, processEnvOf(run.named("acme-n8n")).DB_POSTGRESDB_PASSWORD);
-        const upload = (file: string) => init.inputs.uploads.find((u: { file: string }) => u.file === file);
-        const initScript = run.named("hooli-postgres").inputs.uploads[0].content;
-        const script = init.inputs.uploads.find((u: { content: string }) => u.content === initScript);
-        assert.ok(script, "the same init script as the container case");
+        const hooli = run.named("hooli-postgres");
+        const hooliScript = stagedFor(hooli).find(({ upload }) => upload.file.endsWith(".sh"));
+        const initScript = fileOf(hooli, `/docker-entrypoint-initdb.d/${hooliScript?.upload.file.split("/").pop()}`)?.content;
+        assert.ok(initScript, "the container case's init script");
+        const staged = stagedFor(init).find(({ upload }) => upload.content === initScript);
+        assert.ok(staged, "the same init script as the container case");
+        const scriptPath = `/run/n8n-fleet/${staged.upload.file.split("/").pop()}`;
+        assert.equal(fileOf(init, scriptPath)?.content, staged.upload.content);
         // The command retries the script until it succeeds, then holds the container's health.
-        assert.match(upload(init.inputs.command[0]).content, new RegExp(`until ${script.file}; do`));
+        assert.match(fileOf(init, init.inputs.command[0])?.content ?? "", new RegExp(`until ${scriptPath}; do`));
         assert.deepEqual(init.inputs.networksAdvanced.map((n: { name: string }) => n.name), ["acme-egress"], "the backend network has no route to RDS");
         // A failure stops `pulumi up` at this container after its wait; fixed, it succeeds by itself and the next `up` goes on.
         assert.deepEqual([init.inputs.attach, init.inputs.wait, init.inputs.restart], [undefined, true, "unless-stopped"]);

@@ -40,5 +40,10 @@ test("every resource carries the same source position as without it, the one the
         without.resources.map((r) => [r.name, r.sourcePosition]),
         withTraces.resources.map((r) => [r.name, r.sourcePosition]),
     );
-    for (const c of without.ofType(TYPES.container)) assert.match(c.sourcePosition, /^file:\/\/.*\/components\/clientInstance\.ts:\d+$/, c.name);
+    for (const c of without.ofType(TYPES.container)) {
+        // The host guard is the target's, declared by its DockerHost; every other container by its tenant's ClientInstance.
+        const declaredIn = c.parent.includes("$n8n-fleet:index:DockerHost::") ? "dockerHost" : "clientInstance";
+        assert.match(c.sourcePosition, new RegExp(`^file://.*/components/${declaredIn}\\.ts:\\d+$`), c.name);
+    }
+    assert.ok(without.ofType(TYPES.container).some((c) => c.sourcePosition.includes("/components/dockerHost.ts:")), "the host guard is checked too");
 });

@@ -131,11 +131,18 @@ export interface Tmpfs {
     sizeMb: number;
     /** Octal; 1777 (anyone, sticky) unless the folder belongs to one user. */
     mode?: string;
+    /**
+     * Numeric uid (and gid) that owns the folder. Needed for a folder the image does not have:
+     * when a container restarts, Docker gives its tmpfs the mode of the folder it mounted onto
+     * (755, root's, made at the first start), and only an owner set here survives that.
+     */
+    owner?: string;
 }
 
 /** Docker's tmpfs options, as `HostConfig.Tmpfs` keeps them and the provider reads them back. */
 export function tmpfsOptions(tmpfs: Tmpfs): string {
-    return `rw,noexec,nosuid,nodev,size=${tmpfs.sizeMb}m,mode=${tmpfs.mode ?? "1777"}`;
+    const owner = tmpfs.owner === undefined ? "" : `,uid=${tmpfs.owner},gid=${tmpfs.owner}`;
+    return `rw,noexec,nosuid,nodev,size=${tmpfs.sizeMb}m,mode=${tmpfs.mode ?? "1777"}${owner}`;
 }
 
 export interface SecretFile {

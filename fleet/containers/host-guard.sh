@@ -15,6 +15,7 @@
 #   GUARD_FORWARD_CHAIN, GUARD_INPUT_CHAIN  the chains this guard owns (per fleet and target)
 #   GUARD_RULES     one line per tenant bridge: "<bridge> <allowed CIDR>,<allowed CIDR>,..." (or "-")
 #   GUARD_BLOCKED   space-separated CIDRs no tenant reaches unless its line allows them
+#   GUARD_DIGEST    this guard's rule set; marked in its forward chain
 #
 # For each tenant bridge, in FORWARD (through Docker's DOCKER-USER chain, before Docker's own rules):
 # traffic inside the bridge, replies, connections to ports the host publishes (Docker's DNAT: the
@@ -23,6 +24,12 @@
 # sees EHOSTUNREACH at once, never a time-out). In INPUT, a tenant reaches no service of the host
 # itself (sshd, a Docker API on tcp, exporters), on any of its addresses, except replies and what
 # its allowed ranges name. Rules stay when the guard stops: a replaced guard never opens a gap.
+#
+# A new guard starts before the old one is removed (its name carries its rules' digest), and both
+# own the same chains: the one started last wins. Each marks its rule set in the forward chain
+# (a rule that matches nothing, with its digest as comment); a guard re-applies its rules only while
+# the chains carry its own mark or none (flushed by something else), so the old one never puts its
+# rules back over the new one's.
 set -eu
 
 : "${GUARD_FORWARD_CHAIN:?}" "${GUARD_INPUT_CHAIN:?}" "${GUARD_BLOCKED:?}"
@@ -58,6 +65,7 @@ rules() {
     echo '*filter'
     echo ":$GUARD_FORWARD_CHAIN - [0:0]"
     echo ":$GUARD_INPUT_CHAIN - [0:0]"
+    echo "-A $GUARD_FORWARD_CHAIN -m comment --comment \"n8n-fleet-guard ${GUARD_DIGEST:-none}\""
     printf '%s\n' "$GUARD_RULES" | while read -r bridge allowed; do
         [ -n "$bridge" ] || continue
         f="-A $GUARD_FORWARD_CHAIN -i $bridge"
@@ -91,6 +99,11 @@ apply() {
     "$IPT" -w -C INPUT -j "$GUARD_INPUT_CHAIN" 2>/dev/null || "$IPT" -w -I INPUT 1 -j "$GUARD_INPUT_CHAIN"
 }
 
+# The digest of the rule set in place now, or nothing.
+applied_digest() {
+    "$IPT" -w -S "$GUARD_FORWARD_CHAIN" 2>/dev/null | sed -n 's/.*--comment "\{0,1\}n8n-fleet-guard \([^" ]*\).*/\1/p' | head -n 1
+}
+
 check() {
     "$IPT" -w -C "$(forward_hook)" -j "$GUARD_FORWARD_CHAIN" && "$IPT" -w -C INPUT -j "$GUARD_INPUT_CHAIN"
 }
@@ -118,6 +131,11 @@ case "${1:-}" in
         while true; do
             sleep "$PERIOD" &
             wait $!
+            current=$(applied_digest)
+            if [ -n "$current" ] && [ "$current" != "${GUARD_DIGEST:-none}" ]; then
+                # A newer guard took over; this one is about to be removed.
+                continue
+            fi
             apply || log "applying the rules again failed; the health check turns unhealthy if the jumps are gone"
         done
         ;;

@@ -77,13 +77,14 @@ export function hostGuardContainer(fleet: string, target: string, plans: readonl
         // Run as `sh -c "$GUARD_SCRIPT" host-guard <mode>`, by the command and by the health check.
         GUARD_SCRIPT: HOST_GUARD_SCRIPT,
     };
-    const digest = createHash("sha256").update(JSON.stringify(environment)).update(HOST_GUARD_SCRIPT).digest("hex").slice(0, 10);
+    const digest = createHash("sha256").update(JSON.stringify(environment)).digest("hex").slice(0, 10);
     return {
         name: `n8n-fleet-host-guard-${digest}`,
         image: PINNED_HOST_GUARD_IMAGE,
         // The script is in the environment (GUARD_SCRIPT), not uploaded: the root file system is read-only.
         command: ["sh", "-c", 'exec sh -c "$GUARD_SCRIPT" host-guard run'],
-        environment,
+        // Marked in the chains, so that a guard being replaced stops re-applying its rules.
+        environment: { ...environment, GUARD_DIGEST: digest },
         // iptables' lock file (XTABLES_LOCKFILE); the root file system is read-only.
         tmpfs: [{ path: "/tmp", sizeMb: 1 }],
         addCapabilities: ["CAP_NET_ADMIN", "CAP_NET_RAW"],

@@ -18,6 +18,8 @@ export const LABELS = {
     status: "n8n-fleet.status",
     diskBudget: "n8n-fleet.disk-budget-gb",
     healthcheck: "n8n-fleet.healthcheck",
+    /** A digest of the files a container gets through its run volume (fleet/containers/filesWriter.ts). */
+    files: "n8n-fleet.files",
 } as const;
 
 /**

@@ -57,7 +57,8 @@ export const N8N_FILES_FOLDER = "/home/node/.n8n-files";
 export function n8nTmpfs(plan: TenantPlan): Tmpfs[] {
     return [
         { path: "/tmp", sizeMb: diskBounds(plan.budget.diskGb).formDataFileMaxMb + 64 },
-        { path: "/home/node/.cache", sizeMb: plan.communityPackages === "off" ? 64 : 256 },
+        // Not in the image: owned by n8n's user, or a restarted main could not write it (Tmpfs.owner).
+        { path: "/home/node/.cache", sizeMb: plan.communityPackages === "off" ? 64 : 256, mode: "0700", owner: N8N_UID.split(":")[0] },
     ];
 }
 

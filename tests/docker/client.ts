@@ -142,11 +142,19 @@ export class Created {
     async removeAll(docker: Docker): Promise<string[]> {
         const problems: string[] = [];
         const attempt = async (what: string, remove: () => Promise<unknown>) => {
-            try {
-                await remove();
-            } catch (error) {
-                const status = (error as { statusCode?: number }).statusCode;
-                if (status !== 404) problems.push(`${what}: ${(error as Error).message}`);
+            for (let tries = 1; ; tries++) {
+                try {
+                    await remove();
+                    return;
+                } catch (error) {
+                    const status = (error as { statusCode?: number }).statusCode;
+                    if (status === 404) return;
+                    // The daemon may drop the connection of a request it is still working on (EPIPE): ask again, once.
+                    const code = (error as NodeJS.ErrnoException).code;
+                    if (tries < 2 && (code === "EPIPE" || code === "ECONNRESET")) continue;
+                    problems.push(`${what}: ${(error as Error).message}`);
+                    return;
+                }
             }
         };
         await Promise.all([...this.containers].map((name) => attempt(`container ${name}`, () => docker.getContainer(name).remove({ force: true, v: true }))));
