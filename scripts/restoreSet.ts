@@ -10,7 +10,7 @@ import { PassThrough, Readable } from "node:stream";
 import Docker from "dockerode";
 import { pack } from "tar-stream";
 import { BACKUPS_DIR, BACKUP_UID, N8N_FILES_DIR, N8N_USER_FILES_DIR, BACKUP_SCRIPT, OPTIONAL_SET_FILES, RESTORE_SCRIPT, SET_FILES } from "../fleet/containers/backup";
-import { FLEET_FILES_DIR, SECRETS_DIR } from "../fleet/containers/containerSpec";
+import { RUN_DIR } from "../fleet/containers/containerSpec";
 import type { TenantPlan } from "../fleet/tenants/plan";
 import { fail } from "./cli";
 import { runToEnd } from "./dockerApi";
@@ -109,7 +109,7 @@ async function runLikeSidecar(
     // The sidecar's secret files and the scripts it carries, where they are in the sidecar.
     const sidecar = docker.getContainer(run.sidecar);
     return runToEnd(docker, create, stdout, async (container) => {
-        // One folder holds both (the sidecar's run volume): its secret files and scripts.
-        for (const path of new Set([SECRETS_DIR, FLEET_FILES_DIR])) await container.putArchive(await sidecar.getArchive({ path }), { path: dirname(path) });
+        // The sidecar's run volume: its secret files and scripts.
+        await container.putArchive(await sidecar.getArchive({ path: RUN_DIR }), { path: dirname(RUN_DIR) });
     });
 }

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { TenantPlan } from "../tenants/plan";
 import { ContainerSpec, FLEET_FILES_DIR, Healthcheck, PORTS, TenantRuntime, secretFile, shellHealthcheckWith } from "./containerSpec";
 import { SERVICE_HOSTS } from "../tenants/names";
+import { N8N_UID } from "./n8n";
 
 /** The backup volume in the container, and the n8n volumes (data folder, workflows' files), mounted read-only. */
 export const BACKUPS_DIR = "/backups";
@@ -43,8 +44,6 @@ export const RESTORE_SCRIPT = {
  */
 export const BACKUP_UID = "999";
 const BACKUP_USER = `${BACKUP_UID}:${BACKUP_UID}`;
-/** The owner of the workflows' files volume: n8n's user. */
-const N8N_UID = "1000";
 
 /** Compared with the key in hand before a restore touches anything; the key itself is never in a backup. */
 export function keyFingerprint(encryptionKey: string): string {
@@ -125,7 +124,7 @@ export function volumeOwnersContainer(plan: TenantPlan): ContainerSpec {
             "sh",
             "-c",
             // Once the folder is the backup user's, its sets are too, and root (without DAC_READ_SEARCH) may not even list it.
-            `if [ "$(stat -c %u ${BACKUPS_DIR})" != ${BACKUP_UID} ]; then chown -R -P ${BACKUP_USER} ${BACKUPS_DIR}; fi && chmod 0700 ${BACKUPS_DIR} && chown -h ${N8N_UID}:${N8N_UID} ${N8N_USER_FILES_DIR} && chmod 0755 ${N8N_USER_FILES_DIR}`,
+            `if [ "$(stat -c %u ${BACKUPS_DIR})" != ${BACKUP_UID} ]; then chown -R -P ${BACKUP_USER} ${BACKUPS_DIR}; fi && chmod 0700 ${BACKUPS_DIR} && chown -h ${N8N_UID} ${N8N_USER_FILES_DIR} && chmod 0755 ${N8N_USER_FILES_DIR}`,
         ],
         environment: () => ({}),
         user: "0:0",

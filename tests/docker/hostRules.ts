@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from "../harness/runFleet";
 const SCRIPT = join(PROJECT_ROOT, "fleet", "containers", "host-guard.sh");
 
 /** Runs the guard's script with `mode` and the guard's environment (`NAME=value` entries); its output. */
-export function guardScript(mode: "remove" | "check", env: readonly string[]): { status: number; output: string } {
+function guardScript(mode: "remove", env: readonly string[]): { status: number; output: string } {
     const variables = Object.fromEntries(env.filter((e) => e.startsWith("GUARD_")).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
     const run = spawnSync("sh", [SCRIPT, mode], { env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...variables }, encoding: "utf8" });
     return { status: run.status ?? -1, output: `${run.stdout}${run.stderr}` };
