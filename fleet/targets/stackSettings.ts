@@ -4,7 +4,7 @@
  */
 import { distance } from "fastest-levenshtein";
 import { FieldHints, JsonPath, Problem, didYouMean, issueToProblems, keysByOwner, schemaKeys } from "../forms/problems";
-import { Target, Targets, awsTargetSchema, targetSchema, targetTlsSchema, targetsSchema } from "./targets";
+import { Target, Targets, awsTargetSchema, edgeSchema, targetSchema, targetTlsSchema, targetsSchema } from "./targets";
 
 export const CONFIG_NAMESPACE = "n8n-fleet";
 
@@ -61,10 +61,17 @@ const HINTS: FieldHints = {
     subnetIds: "list the subnet ids for the database subnet groups, in at least two availability zones, such as [subnet-0a1b2c3d4e5f67890, subnet-0b1c2d3e4f5a67891]",
     hostSecurityGroupId: "write the Docker host's security group id, such as sg-0a1b2c3d4e5f67890",
     hostCidrs: "list the Docker host's addresses as IPv4 ranges, such as [10.0.1.17/32]",
+    edge: "write { baseDomain: n8n.example.com, certificates: { issuer: acme, email: ops@example.com } }",
+    baseDomain: "write a lower-case domain such as n8n.example.com",
+    httpPort: "write the host port for plain HTTP, 80 unless something else holds it",
+    httpsPort: "write the host port for HTTPS, 443 unless something else holds it",
+    certificates: "write { issuer: acme, email: ops@example.com } or { issuer: internal }",
+    email: "write the ACME account's e-mail address, such as ops@example.com",
+    caDirectory: "write an ACME directory URL, such as https://acme-staging-v02.api.letsencrypt.org/directory",
 };
 
 const allowedKeys = keysByOwner(
-    { capacity: schemaKeys(targetSchema.shape.capacity), overcommit: schemaKeys(targetSchema.shape.overcommit.unwrap()), aws: schemaKeys(awsTargetSchema), tls: schemaKeys(targetTlsSchema) },
+    { capacity: schemaKeys(targetSchema.shape.capacity), overcommit: schemaKeys(targetSchema.shape.overcommit.unwrap()), aws: schemaKeys(awsTargetSchema), tls: schemaKeys(targetTlsSchema), edge: schemaKeys(edgeSchema), certificates: ["issuer", "email", "caDirectory"] },
     schemaKeys(targetSchema),
 );
 

@@ -21,7 +21,8 @@ export interface TenantNames {
     database: string;
     /** PostgreSQL role n8n logs in with: `client_a_user`. */
     databaseUser: string;
-    networks: { backend: string; egress: string };
+    /** `edge` holds only the tenant's main and the target's edge (internal: no route out). */
+    networks: { backend: string; egress: string; edge: string };
     volumes: { postgres: string; redis: string; n8n: string; backups: string };
     containers: { postgres: string; redis: string; main: string };
     /** One-shot container that creates the database and n8n's role on an RDS instance. */
@@ -50,7 +51,7 @@ export function tenantNames(tenantId: string): TenantNames {
     return {
         database: `n8n_${sqlId}`,
         databaseUser: `${sqlId}_user`,
-        networks: { backend: `${tenantId}-backend`, egress: `${tenantId}-egress` },
+        networks: { backend: `${tenantId}-backend`, egress: `${tenantId}-egress`, edge: `${tenantId}-edge` },
         volumes: {
             postgres: `${tenantId}-postgres-data`,
             redis: `${tenantId}-redis-data`,
