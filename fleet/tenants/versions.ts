@@ -1,11 +1,17 @@
-import { n8n, postgres, redis } from "./pins.json";
+import { caddy, n8n, postgres, redis } from "./pins.json";
 
 /** The versions the fleet runs unless a tenant pins another n8n version. */
 export const PINNED = {
     n8n,
     postgres,
     redis,
+    caddy,
 } as const;
+
+/** The image of a target's HTTPS edge, by exact tag. */
+export function edgeImage(): string {
+    return `caddy:${PINNED.caddy}`;
+}
 
 /** Every image one tenant runs, by exact tag. The runner sidecar always matches n8n's version. */
 export interface TenantImages {
