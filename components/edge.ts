@@ -70,8 +70,9 @@ export class TargetEdge extends pulumi.ComponentResource {
                     destroyGraceSeconds: spec.stopGraceSeconds,
                     stopTimeout: spec.stopGraceSeconds,
                     securityOpts: ["no-new-privileges:true"],
-                    // Caddy needs no capability: Docker lets a container bind ports below 1024 (ip_unprivileged_port_start=0).
-                    capabilities: { drops: ["ALL"] },
+                    // The image gives /usr/bin/caddy cap_net_bind_service as a file capability; the kernel refuses
+                    // to run a binary whose file capabilities the bounding set lacks, so that one stays.
+                    capabilities: { drops: ["ALL"], adds: ["CAP_NET_BIND_SERVICE"] },
                     logDriver: "local",
                     labels: [...labels(spec.runsOnce ? "edge-routes" : "edge")],
                 },

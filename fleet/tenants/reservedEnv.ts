@@ -16,7 +16,7 @@ const RESERVED: readonly ReservedFamily[] = [
     { names: ["N8N_ENCRYPTION_KEY", "N8N_ENCRYPTION_KEY_FILE"], reason: "each tenant's encryption key is generated once by n8n-fleet and kept as a secret; isolation-critical settings cannot be overridden, remove it" },
     { names: ["N8N_RUNNERS_"], reason: "the runner token and broker are generated per tenant by n8n-fleet; isolation-critical settings cannot be overridden, remove it" },
     { names: ["EXECUTIONS_MODE", "OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS", "QUEUE_HEALTH_CHECK_"], reason: "every tenant runs in queue mode with health checks on; remove it (set `workers` and `concurrency` instead)" },
-    { names: ["N8N_HOST", "N8N_PORT", "N8N_PROTOCOL", "N8N_EDITOR_BASE_URL", "WEBHOOK_URL", "N8N_WEBHOOK_URL", "N8N_SECURE_COOKIE", "N8N_LISTEN_ADDRESS", "N8N_PROXY_HOPS"], reason: "n8n-fleet derives it from the tenant's `url`, `port`, `domain` and its target's edge; remove it and set `url` or `domain` instead" },
+    { names: ["N8N_HOST", "N8N_PORT", "N8N_PROTOCOL", "N8N_EDITOR_BASE_URL", "WEBHOOK_URL", "N8N_WEBHOOK_URL", "N8N_SECURE_COOKIE", "N8N_LISTEN_ADDRESS", "N8N_PROXY_HOPS"], reason: "n8n-fleet derives it from the tenant's `url` and `port` (behind an edge, its `domain`); remove it and set `url` instead (`domain` behind an edge)" },
     { names: ["N8N_INSTANCE_OWNER_"], reason: "the owner is set at provisioning from `owner`, with a generated password; remove it and set `owner` instead" },
     { names: ["GENERIC_TIMEZONE", "TZ"], reason: "n8n-fleet derives it from `timezone`; remove it and set `timezone` instead" },
     { names: ["NODE_OPTIONS"], reason: "n8n-fleet sizes the Node heap from `resources`; remove it and change `resources` instead" },

@@ -1,7 +1,7 @@
 /**
  * Ports, URLs and host names: a host port used once per target without an edge, a public URL
- * used once in the file, a host name per tenant (browsers scope cookies by host name, not port),
- * and behind an edge a domain of its own, never under another tenant's.
+ * used once in the file, and behind an edge a host name of its own, never under or above another
+ * tenant's (browsers scope cookies by host name, and a page may set cookies for its parents).
  */
 import type { JsonPath } from "../forms/problems";
 import { tenantDomain, tenantUrl } from "../tenants/plan";
@@ -16,7 +16,6 @@ export function domainUnder(domain: string, parent: string): boolean {
 export function checkPortsAndUrls(placed: Candidate[], source: FleetSource, at: Report, free: number): void {
     const byTargetPort = new Map<string, Candidate>();
     const byUrl = new Map<string, Candidate>();
-    const byHostName = new Map<string, Candidate>();
     const domains: { domain: string; candidate: Candidate }[] = [];
     for (const candidate of placed) {
         const target = source.targets.get(candidate.settings.target ?? "");
@@ -60,16 +59,6 @@ export function checkPortsAndUrls(placed: Candidate[], source: FleetSource, at: 
             continue;
         }
         byUrl.set(url, candidate);
-        const hostName = new URL(url).hostname;
-        const sameHost = byHostName.get(hostName);
-        if (sameHost) {
-            at(
-                urlPath,
-                `${url} has the host name ${hostName} of ${whose(sameHost)}: browsers scope cookies by host name, not port, so both tenants' users would share one cookie jar and each tenant's webhooks would receive the other's login cookie. Fix: add an edge to target "${target.name}" in ${source.stackFile} (every tenant then gets https://<its own host name>/), or give each tenant a "url" with a host name of its own.`,
-            );
-        } else {
-            byHostName.set(hostName, candidate);
-        }
     }
 }
 

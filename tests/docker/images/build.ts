@@ -24,7 +24,10 @@ import {
 import { isIP } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { PINNED, TenantImages, tenantImages } from "../../../fleet/tenants/versions";
+import { PINNED, TenantImages, edgeImage, tenantImages } from "../../../fleet/tenants/versions";
+
+/** Every image the fleet pins: a tenant's four, and the edge's Caddy. */
+export type StandInImages = TenantImages & { caddy: string };
 import { unmountUnder } from "../daemon";
 
 /** Where the n8n and runner containers see the npm install of n8n (its flat `node_modules`). */
@@ -41,8 +44,8 @@ export interface N8nInstallMount {
 
 /** What {@link ensureImages} did. */
 export interface EnsuredImages {
-    /** The references now present in the daemon, exactly as `tenantImages(PINNED.n8n)` names them. */
-    images: TenantImages;
+    /** The references now present in the daemon, exactly as `tenantImages(PINNED.n8n)` and `edgeImage()` name them. */
+    images: StandInImages;
     /** `daemon`: already there; `cache`: loaded from the machine's cache; `build`: built now (and cached). */
     source: "daemon" | "cache" | "build";
     /** Duration of each phase that ran, in order. */
@@ -65,11 +68,12 @@ const NODE_BINARY = join(__dirname, "..", "..", "..", "node_modules", "node", "b
 const KEY_LABEL = "n8n-fleet.stand-in-key";
 
 /** Each pinned reference, the folder it is built from, and whether the build needs Node 24. */
-const BUILDS: readonly { image: keyof TenantImages; withNode: boolean }[] = [
+const BUILDS: readonly { image: keyof StandInImages; withNode: boolean }[] = [
     { image: "postgres", withNode: false },
     { image: "redis", withNode: false },
     { image: "n8n", withNode: true },
     { image: "runners", withNode: true },
+    { image: "caddy", withNode: false },
 ];
 
 /**
@@ -157,7 +161,7 @@ function n8nInstallProblem(version: string): string | undefined {
  */
 export async function ensureImages(daemon: { host: string }, options: EnsureImagesOptions = {}): Promise<EnsuredImages> {
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const images = tenantImages(PINNED.n8n);
+    const images: StandInImages = { ...tenantImages(PINNED.n8n), caddy: edgeImage() };
     const problem = n8nInstallProblem(PINNED.n8n);
     if (problem) throw new Error(problem);
     if (!existsSync(NODE_BINARY)) throw new Error(`${NODE_BINARY} is missing: run npm ci first (the images copy the project's Node 24 binary)`);
@@ -254,7 +258,7 @@ async function buildBase(mirror: string, tag: string, docker: Docker, host: stri
 }
 
 async function buildImage(
-    image: keyof TenantImages,
+    image: keyof StandInImages,
     withNode: boolean,
     ref: string,
     baseTag: string,
