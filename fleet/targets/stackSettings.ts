@@ -66,6 +66,7 @@ const HINTS: FieldHints = {
     httpPort: "write the host port for plain HTTP, 80 unless something else holds it",
     httpsPort: "write the host port for HTTPS, 443 unless something else holds it",
     certificates: "write { issuer: acme, email: ops@example.com } or { issuer: internal }",
+    issuer: "write issuer: acme (with email: ops@example.com, and optionally caDirectory) or issuer: internal (the edge's own CA, for local use and tests)",
     email: "write the ACME account's e-mail address, such as ops@example.com",
     caDirectory: "write an ACME directory URL, such as https://acme-staging-v02.api.letsencrypt.org/directory",
 };
