@@ -10,6 +10,7 @@ import { parseStackSettings } from "../fleet/targets/stackSettings";
 import { crossStackProblems } from "../fleet/stacks/multiStack";
 import { EDGE_NAMES, edgeRoutes, routesCaddyfile } from "../fleet/containers/edge";
 import { n8nEnvironment } from "../fleet/containers/n8n";
+import { compareFleets } from "../fleet/review/changePlan";
 import { targetsOf, validate } from "./harness/plans";
 import { Registration } from "./harness/recordingMocks";
 import { TYPES, envOf, runFleetInChild } from "./harness/runFleet";
@@ -146,6 +147,32 @@ describe("host names", () => {
     test("a tenant may not set the proxy hops or the owner through env", () => {
         const problems = problemsOf({ tenants: [{ id: "acme", port: 5701, owner: OWNER, env: { N8N_PROXY_HOPS: "3", N8N_INSTANCE_OWNER_EMAIL: "mallory@example.com" } }] });
         assertReports(problems, /env\.N8N_PROXY_HOPS: .*cannot be set/, /env\.N8N_INSTANCE_OWNER_EMAIL: .*the owner is set at provisioning from `owner`/);
+    });
+});
+
+describe("the plan", () => {
+    const snapshot = (tenants: object[]) => {
+        const targets = targetsOf(TARGETS);
+        const result = validate(JSON.stringify({ tenants }), { targets, defaultTarget: "eu" });
+        assert.ok(result.ok, result.ok ? "" : formatProblems(result.problems));
+        return { tenants: result.tenants, targets };
+    };
+
+    test("a new host name is a risk: bookmarks, third parties' webhook URLs and OAuth redirect URLs change with it", () => {
+        const before = { id: "acme", port: 5701, owner: OWNER };
+        const plan = compareFleets(snapshot([before]), snapshot([{ ...before, domain: "automations.acme.example" }]));
+        const [change] = plan.changes;
+        assert.deepEqual(change.details, ["host name acme.n8n.example.com -> automations.acme.example"]);
+        const risks = plan.risks.map((r) => `${r.what} ${r.todo}`).join("\n");
+        assert.match(risks, /changes its host name \(https:\/\/acme\.n8n\.example\.com\/ -> https:\/\/automations\.acme\.example\/\): the client's bookmarks, the webhook URLs registered with third parties and the OAuth redirect URLs all change/);
+        assert.match(risks, /Create the DNS record of automations\.acme\.example before deploying/);
+    });
+
+    test("an added tenant behind an edge shows its https URL and no port", () => {
+        const plan = compareFleets(snapshot([{ id: "acme", port: 5701, target: "us" }]), snapshot([{ id: "acme", port: 5701, target: "us" }, { id: "globex", port: 5702, owner: OWNER }]));
+        const added = plan.changes.find((c) => c.id === "globex");
+        assert.ok(added && !added.details.join().includes("port"), JSON.stringify(added));
+        assert.match(added.details.join(), /https:\/\/globex\.n8n\.example\.com\//);
     });
 });
 
