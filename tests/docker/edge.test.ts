@@ -15,10 +15,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { LookupFunction } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
 import { Agent, WebSocket, fetch as undiciFetch } from "undici";
 import type { Registration } from "../harness/recordingMocks";
-import { TYPES, runFleetInChild } from "../harness/runFleet";
+import { PROJECT_ROOT, TYPES, runFleetInChild } from "../harness/runFleet";
 import { EDGE_INTERNAL_ROOT, EDGE_NAMES } from "../../fleet/containers/edge";
 import { minimumCpus, minimumMemoryMb } from "../../fleet/tenants/sizing";
 import { MIB_PER_GIB } from "../../fleet/tenants/plan";
@@ -28,6 +32,10 @@ import { inspectContainer, publishedPorts } from "./inspect";
 import { Phases, printTable } from "./report";
 
 const COMMAND = "command:local:Command";
+/** Debian's Chromium (package chromium); never a browser download. */
+const CHROMIUM = process.env.N8N_FLEET_CHROMIUM ?? "/usr/bin/chromium";
+/** Where the run keeps what a person should look at: the signed-in editors' screenshots. */
+const OUTPUT_DIR = join(PROJECT_ROOT, "test-results", "edge");
 const HTTP_PORT = 18080;
 const HTTPS_PORT = 18443;
 const BASE_DOMAIN = "fleet.test";
@@ -246,6 +254,84 @@ describe("a target with an edge", () => {
         }
         const wrong = await request(https(A, "/rest/login"), { method: "POST", headers: { "content-type": "application/json", "browser-id": "x" }, body: JSON.stringify({ emailOrLdapLoginId: `owner@${A}.example`, password: passwords[B] }) });
         assert.equal(wrong.status, 401, "tenant B's password opened tenant A");
+    });
+
+    test("in Debian's Chromium, trusting the edge's CA: each owner signs in, sees the workflow list, and one tenant's cookie never reaches the other's host", async () => {
+        // The browser trusts the internal CA the way an operator's machine would: in its NSS database.
+        const home = mkdtempSync(join(tmpdir(), "n8f-browser-"));
+        const browser = await (async () => {
+            const nssdb = join(home, ".pki", "nssdb");
+            mkdirSync(nssdb, { recursive: true });
+            writeFileSync(join(home, "edge-ca.pem"), caPem);
+            for (const args of [["-N", "-d", `sql:${nssdb}`, "--empty-password"], ["-A", "-d", `sql:${nssdb}`, "-t", "C,,", "-n", "n8n-fleet edge test CA", "-i", join(home, "edge-ca.pem")]]) {
+                const done = spawnSync("certutil", args, { encoding: "utf8" });
+                assert.equal(done.status, 0, `certutil ${args.join(" ")}: ${done.stderr}`);
+            }
+            return chromium.launch({
+                executablePath: CHROMIUM,
+                headless: true,
+                env: { ...process.env, HOME: home },
+                args: [
+                    `--host-resolver-rules=MAP *.${BASE_DOMAIN} 127.0.0.1`,
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            });
+        })().catch((error: Error) => {
+            rmSync(home, { recursive: true, force: true });
+            throw error;
+        });
+        try {
+            const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+            const page = await context.newPage();
+            // Every cookie header the browser sends, by host.
+            const sent: { host: string; cookie: string }[] = [];
+            page.on("request", (r) => {
+                void r.allHeaders().then((headers) => sent.push({ host: new URL(r.url()).hostname, cookie: headers.cookie ?? "" }));
+            });
+            const authCookie = async (id: string) => (await context.cookies(https(id))).find((c) => c.name === "n8n-auth");
+            mkdirSync(OUTPUT_DIR, { recursive: true });
+            const rows: string[][] = [];
+            for (const id of [A, B]) {
+                const response = await page.goto(https(id), { waitUntil: "domcontentloaded", timeout: 120_000 });
+                assert.ok(response, `no answer from ${https(id)}`);
+                await page.waitForURL(/\/signin/, { timeout: 120_000 });
+                await page.locator('[data-test-id="emailOrLdapLoginId"] input, input[type="email"]').first().fill(`owner@${id}.example`);
+                await page.locator('input[type="password"]').first().fill(passwords[id]);
+                await page.locator('input[type="password"]').first().press("Enter");
+                await page.waitForURL((url) => !url.pathname.startsWith("/signin"), { timeout: 120_000 });
+                await page.getByText(/workflows/i).first().waitFor({ state: "visible", timeout: 120_000 });
+                await page.waitForLoadState("networkidle", { timeout: 60_000 }).catch(() => undefined);
+                const file = join(OUTPUT_DIR, `${id}-signed-in.png`);
+                await page.screenshot({ path: file });
+                const cookie = await authCookie(id);
+                assert.ok(cookie, `no n8n-auth cookie for ${id}`);
+                assert.equal(cookie.domain, `${id}.${BASE_DOMAIN}`, "the cookie is not scoped to the tenant's host");
+                assert.equal(cookie.secure, true);
+                assert.equal(cookie.httpOnly, true);
+                rows.push([id, new URL(page.url()).pathname, file]);
+            }
+            // Back to A's editor, so that A is asked with both cookies in the jar.
+            await page.goto(https(A, "/home/workflows"), { waitUntil: "domcontentloaded", timeout: 120_000 });
+            await page.getByText(/workflows/i).first().waitFor({ state: "visible", timeout: 120_000 });
+            const [cookieA, cookieB] = [await authCookie(A), await authCookie(B)];
+            assert.ok(cookieA && cookieB);
+            assert.notEqual(cookieA.value, cookieB.value);
+            const leaks = sent.filter(({ host, cookie }) => (host === `${A}.${BASE_DOMAIN}` && cookie.includes(cookieB.value)) || (host === `${B}.${BASE_DOMAIN}` && cookie.includes(cookieA.value)));
+            assert.deepEqual(leaks, [], "a tenant's cookie was sent to another tenant's host");
+            assert.ok(sent.some(({ host, cookie }) => host === `${A}.${BASE_DOMAIN}` && cookie.includes(cookieA.value)), "A's own cookie was never sent to A: the check above proves nothing");
+            printTable("Signed in through the edge in Chromium", ["tenant", "page", "screenshot"], rows);
+            console.log(`Requests the browser sent: ${sent.length}, none of them with another tenant's cookie`);
+            await context.close();
+        } finally {
+            await browser.close();
+            rmSync(home, { recursive: true, force: true });
+        }
     });
 
     test("the editor's push connection (a websocket) works through the edge", async () => {
