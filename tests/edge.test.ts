@@ -291,6 +291,14 @@ describe("the program with an edge", () => {
         assert.match(routes(after.resources), /initech\.n8n\.example\.com \{/);
     });
 
+    test("routes the edge refuses stop the update, saying that the old routes still serve and how to run it again", async () => {
+        const outcome = await runFleetInChild({ tenants, targets: { eu: EDGE_TARGET }, defaultTarget: "eu", exitCodes: { [EDGE_NAMES.routes]: 1 } });
+        assert.equal(outcome.ok, false);
+        if (outcome.ok) return;
+        assert.equal(outcome.isRunError, true);
+        assert.match(outcome.error, /n8n_fleet_edge_routes exited with status 1: the edge of target eu refused its new routes and kept serving the old ones\. Why: its output above, or `docker logs n8n_fleet_edge_routes` on ssh:\/\/deploy@eu-1\.example\.com\. Fix the cause, then run it again with `npm run pulumi -- up --replace 'urn:pulumi:[^']*n8n_fleet_edge_routes'`/);
+    });
+
     test("a target without an edge declares none, and its tenants keep their host ports", async () => {
         const outcome = await runFleetInChild({ tenants: { tenants: [{ id: "acme", port: 5701 }] }, targets: { us: PLAIN_TARGET }, defaultTarget: "us" });
         assert.ok(outcome.ok, outcome.ok ? "" : outcome.error);
