@@ -33,7 +33,7 @@ const instances = withoutPromiseStackTraces(() => {
         const target = fleet.targets.get(name);
         if (!target?.edge) continue;
         const behind = placed.filter(({ plan }) => plan.target.name === name).map(({ plan, instance }) => ({ plan, network: instance.edgeNetwork, main: instance.main }));
-        new TargetEdge(name, { target: { ...target, edge: target.edge }, host, tenants: behind, fleet: fleet.fleet });
+        new TargetEdge(name, { target: { ...target, edge: target.edge }, host, tenants: behind, fleet: fleet.fleet, operatorDomains: fleet.operatorDomains, certificates: fleet.edgeCertificates });
     }
     return placed;
 });

@@ -22,6 +22,9 @@ export interface TargetEdgeArgs {
     tenants: readonly EdgeTenant[];
     /** Label value that names the fleet, such as `n8n-fleet/dev`. */
     fleet: string;
+    /** Host names with the operator's own certificate (validated), and the secret PEM texts by host name. */
+    operatorDomains: readonly string[];
+    certificates: pulumi.Output<Record<string, { certificate: string; key: string }>>;
 }
 
 /**
@@ -43,7 +46,7 @@ export class TargetEdge extends pulumi.ComponentResource {
         const keep: pulumi.CustomResourceOptions = { parent: this, protect: true };
         const network = new docker.Network(`${name}-edge-network`, { name: EDGE_NAMES.network, labels: labels("edge") }, child);
         const volumes = new Map<string, docker.Volume>(
-            Object.entries(EDGE_NAMES.volumes).map(([role, volumeName]) => [volumeName, new docker.Volume(`${name}-${volumeName}`, { name: volumeName, labels: labels(`edge-${role}`) }, role === "admin" ? child : keep)]),
+            Object.entries(EDGE_NAMES.volumes).map(([role, volumeName]) => [volumeName, new docker.Volume(`${name}-${volumeName}`, { name: volumeName, labels: labels(`edge-${role}`) }, role === "admin" || role === "certs" ? child : keep)]),
         );
         const volumeName = (n: string) => volumes.get(n)?.name ?? n;
 
@@ -57,7 +60,11 @@ export class TargetEdge extends pulumi.ComponentResource {
                     envs: Object.entries(spec.environment).map(([k, v]) => `${k}=${v}`),
                     networksAdvanced: networks.length > 0 ? networks.map((n) => ({ name: n.name })) : undefined,
                     volumes: spec.volumes.map((v) => ({ volumeName: volumeName(v.volumeName), containerPath: v.containerPath, readOnly: v.readOnly })),
-                    uploads: spec.files.map((f) => ({ file: f.path, content: f.content, permissions: f.mode })),
+                    uploads: [
+                        ...spec.files.map((f) => ({ file: f.path, content: f.content, permissions: f.mode })),
+                        // Readable by the edge's user (root) only; marked secret.
+                        ...spec.secretFiles.map((f) => ({ file: f.path, content: pulumi.secret(args.certificates.apply((all) => all[f.domain][f.part])), permissions: "0400", owner: "0", group: "0" })),
+                    ],
                     ports: spec.ports.length > 0 ? spec.ports : undefined,
                     memory: spec.memoryMb,
                     memorySwap: spec.memoryMb,
@@ -99,7 +106,8 @@ export class TargetEdge extends pulumi.ComponentResource {
             ];
         });
 
-        const routes = declare(edgeRoutesContainer(args.target, args.tenants.map((t) => t.plan)), [], [edge, ...connections]);
+        const onTarget = args.operatorDomains.filter((domain) => args.tenants.some((t) => t.plan.domain === domain));
+        const routes = declare(edgeRoutesContainer(args.target, args.tenants.map((t) => t.plan), onTarget), [], [edge, ...connections]);
         const loaded = pulumi.all([routes.exitCode, routes.urn]).apply(([exitCode, urn]) => {
             if (exitCode !== undefined && exitCode !== null && exitCode !== 0) {
                 throw new pulumi.RunError(

@@ -30,7 +30,7 @@ export const EDGE_NAMES = {
     container: "n8n_fleet_edge",
     routes: "n8n_fleet_edge_routes",
     network: "n8n_fleet_edge",
-    volumes: { data: "n8n_fleet_edge_data", config: "n8n_fleet_edge_config", admin: "n8n_fleet_edge_admin" },
+    volumes: { data: "n8n_fleet_edge_data", config: "n8n_fleet_edge_config", admin: "n8n_fleet_edge_admin", certs: "n8n_fleet_edge_certs" },
 } as const;
 
 /** Where the official image keeps certificates and ACME accounts (`XDG_DATA_HOME`) and its autosave (`XDG_CONFIG_HOME`). */
@@ -42,6 +42,10 @@ export const EDGE_ADMIN_SOCKET = `${EDGE_ADMIN_DIR}/admin.sock`;
 /** The internal CA's root certificate in the data volume, for browsers and tests that must trust it. */
 export const EDGE_INTERNAL_ROOT = `${EDGE_DATA_DIR}/caddy/pki/authorities/local/root.crt`;
 export const EDGE_CADDYFILE = "/etc/caddy/Caddyfile";
+/** The operator's own certificates: written by the routes one-shot, read-only in the edge. */
+export const EDGE_CERTS_DIR = "/certs";
+/** Where the routes one-shot receives them (secret uploads, mode 0400) before it copies them over. */
+export const EDGE_CERTS_UPLOAD_DIR = "/run/secrets/edge-certs";
 
 /** How long a reload, or a stop, lets requests in flight finish. */
 export const EDGE_GRACE_SECONDS = 30;
@@ -64,13 +68,26 @@ export interface EdgeRoute {
     upstream: string;
     /** A suspended tenant's host name answers 503 instead of reaching a stopped main. */
     suspended: boolean;
+    /** The operator's own certificate and key (`n8n-fleet:edgeCertificates`) instead of the target's issuer. */
+    operatorCertificate: boolean;
+}
+
+/** The files of an operator certificate, in the edge. */
+export function certificateFiles(domain: string): { certificate: string; key: string } {
+    return { certificate: `${domain}.crt`, key: `${domain}.key` };
 }
 
 /** The routes of the tenants on one edge target; archived tenants have none. */
-export function edgeRoutes(tenants: readonly TenantPlan[]): EdgeRoute[] {
+export function edgeRoutes(tenants: readonly TenantPlan[], operatorDomains: readonly string[] = []): EdgeRoute[] {
     return tenants
         .filter((t) => t.domain !== undefined && t.status !== "archived")
-        .map((t) => ({ tenant: t.id, domain: t.domain as string, upstream: `${t.names.containers.main}:${PORTS.n8n}`, suspended: t.status === "suspended" }))
+        .map((t) => ({
+            tenant: t.id,
+            domain: t.domain as string,
+            upstream: `${t.names.containers.main}:${PORTS.n8n}`,
+            suspended: t.status === "suspended",
+            operatorCertificate: operatorDomains.includes(t.domain as string),
+        }))
         .sort((a, b) => a.domain.localeCompare(b.domain));
 }
 
@@ -104,7 +121,9 @@ function siteBlock(route: EdgeRoute): string[] {
     const body = route.suspended
         ? ['\trespond "This n8n is suspended." 503']
         : [`\t@internal path ${EDGE_BLOCKED_PATHS.join(" ")}`, "\trespond @internal 404", `\treverse_proxy ${route.upstream}`];
-    return [`${route.domain} {`, `\theader Strict-Transport-Security "${HSTS}"`, ...body, "}"];
+    const files = certificateFiles(route.domain);
+    const tls = route.operatorCertificate ? [`\ttls ${EDGE_CERTS_DIR}/${files.certificate} ${EDGE_CERTS_DIR}/${files.key}`] : [];
+    return [`${route.domain} {`, ...tls, `\theader Strict-Transport-Security "${HSTS}"`, ...body, "}"];
 }
 
 /** The whole configuration: globals, the issuer, and a site per host name (HTTP redirects to HTTPS by default). */
@@ -117,6 +136,10 @@ export function routesCaddyfile(edge: EdgeSettings, routes: readonly EdgeRoute[]
 /** What the routes one-shot runs: wait for the edge's admin socket, then hand it the configuration. */
 export function reloadScript(): string {
     return [
+        // The operator's certificates first (0400, the edge's user), then those no longer listed go.
+        `mkdir -p ${EDGE_CERTS_DIR}`,
+        `for f in ${EDGE_CERTS_UPLOAD_DIR}/*; do [ -e "$f" ] && install -m 0400 "$f" ${EDGE_CERTS_DIR}/; done`,
+        `for f in ${EDGE_CERTS_DIR}/*; do [ -e "$f" ] && [ ! -e "${EDGE_CERTS_UPLOAD_DIR}/$(basename "$f")" ] && rm -f "$f"; done`,
         "i=0",
         `until [ -S ${EDGE_ADMIN_SOCKET} ]; do`,
         "  i=$((i+1))",
@@ -147,6 +170,8 @@ export function dockerCliEnvironment(target: Target): Record<string, string> {
 /** A container of the edge, fully decided; `components/edge.ts` declares it without a rule of its own. */
 export interface EdgeContainerSpec {
     name: string;
+    /** Secret files from the operator's certificates (mode 0400, root, the edge's user): path, host name and part. */
+    secretFiles: { path: string; domain: string; part: "certificate" | "key" }[];
     image: string;
     command: string[];
     environment: Record<string, string>;
@@ -177,8 +202,10 @@ export function edgeContainer(target: Target & { edge: EdgeSettings }): EdgeCont
             { volumeName: EDGE_NAMES.volumes.data, containerPath: EDGE_DATA_DIR },
             { volumeName: EDGE_NAMES.volumes.config, containerPath: EDGE_CONFIG_DIR },
             { volumeName: EDGE_NAMES.volumes.admin, containerPath: EDGE_ADMIN_DIR },
+            { volumeName: EDGE_NAMES.volumes.certs, containerPath: EDGE_CERTS_DIR, readOnly: true },
         ],
         files: [{ path: EDGE_CADDYFILE, content: bootstrapCaddyfile(edge), mode: "0444" }],
+        secretFiles: [],
         // Inside, Caddy listens on the published numbers, so that its redirects name the right port.
         ports: [
             { internal: edge.httpPort, external: edge.httpPort, ip: target.publishAddress },
@@ -192,14 +219,22 @@ export function edgeContainer(target: Target & { edge: EdgeSettings }): EdgeCont
 }
 
 /** The one-shot that gives the running edge its routes; replaced (and so run again) whenever they change. */
-export function edgeRoutesContainer(target: Target & { edge: EdgeSettings }, tenants: readonly TenantPlan[]): EdgeContainerSpec {
+export function edgeRoutesContainer(target: Target & { edge: EdgeSettings }, tenants: readonly TenantPlan[], operatorDomains: readonly string[] = []): EdgeContainerSpec {
+    const routes = edgeRoutes(tenants, operatorDomains);
+    const secretFiles = routes
+        .filter((r) => r.operatorCertificate)
+        .flatMap((r) => (["certificate", "key"] as const).map((part) => ({ path: `${EDGE_CERTS_UPLOAD_DIR}/${certificateFiles(r.domain)[part]}`, domain: r.domain, part })));
     return {
         name: EDGE_NAMES.routes,
         image: edgeImage(),
         command: ["sh", "-c", reloadScript()],
         environment: XDG,
-        volumes: [{ volumeName: EDGE_NAMES.volumes.admin, containerPath: EDGE_ADMIN_DIR, readOnly: true }],
-        files: [{ path: EDGE_CADDYFILE, content: routesCaddyfile(target.edge, edgeRoutes(tenants)), mode: "0444" }],
+        volumes: [
+            { volumeName: EDGE_NAMES.volumes.admin, containerPath: EDGE_ADMIN_DIR, readOnly: true },
+            { volumeName: EDGE_NAMES.volumes.certs, containerPath: EDGE_CERTS_DIR },
+        ],
+        files: [{ path: EDGE_CADDYFILE, content: routesCaddyfile(target.edge, routes), mode: "0444" }],
+        secretFiles,
         ports: [],
         memoryMb: 128,
         cpus: 0.5,
