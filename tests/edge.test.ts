@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import bcrypt from "bcryptjs";
 import { formatProblem, formatProblems } from "../fleet/forms/problems";
 import { parseStackSettings } from "../fleet/targets/stackSettings";
+import { loadFleetForStack, stackSettingsFromYaml } from "../fleet/stacks/stackFleet";
 import { crossStackProblems } from "../fleet/stacks/multiStack";
 import { EDGE_NAMES, edgeRoutes, routesCaddyfile } from "../fleet/containers/edge";
 import { n8nEnvironment } from "../fleet/containers/n8n";
@@ -24,6 +25,11 @@ const EDGE_TARGET = {
 const PLAIN_TARGET = { dockerHost: "ssh://deploy@us-1.example.com", publicHost: "us-1.example.com", capacity: { cpus: 16, memoryGb: 32 } };
 const TARGETS = { eu: EDGE_TARGET, us: PLAIN_TARGET };
 const OWNER = { email: "owner@acme.example", firstName: "Ada", lastName: "Lovelace" };
+/** Stand-ins in PEM form (not a real certificate or key): what the checks look at is the form. */
+const PEM = {
+    certificate: "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n",
+    key: "-----BEGIN PRIVATE KEY-----\nMIGHfake\n-----END PRIVATE KEY-----\n",
+};
 
 function problemsOf(tenants: unknown): string[] {
     const result = validate(JSON.stringify(tenants, null, 2), { targets: targetsOf(TARGETS), defaultTarget: "eu" });
@@ -147,6 +153,86 @@ describe("host names", () => {
     test("a tenant may not set the proxy hops or the owner through env", () => {
         const problems = problemsOf({ tenants: [{ id: "acme", port: 5701, owner: OWNER, env: { N8N_PROXY_HOPS: "3", N8N_INSTANCE_OWNER_EMAIL: "mallory@example.com" } }] });
         assertReports(problems, /env\.N8N_PROXY_HOPS: .*cannot be set/, /env\.N8N_INSTANCE_OWNER_EMAIL: .*the owner is set at provisioning from `owner`/);
+    });
+});
+
+describe("the operator's own certificates", () => {
+    const stackWith = (certificates: unknown, tenants: object[] = [{ id: "acme", port: 5701, owner: OWNER }, { id: "globex", port: 5702, owner: OWNER, domain: "n8n.globex.example" }]) =>
+        loadFleetForStack({
+            stack: "prod",
+            raw: { targets: { eu: EDGE_TARGET }, edgeCertificates: certificates },
+            readTenants: () => ({ file: "tenants.json", text: JSON.stringify({ tenants }) }),
+        });
+
+    test("a certificate and key per host name; each problem names the host name, the part and the command that sets it as a secret", () => {
+        const ok = stackWith({ "n8n.globex.example": PEM });
+        assert.ok(ok.ok, ok.ok ? "" : formatProblems(ok.problems));
+        assert.deepEqual(ok.settings.edgeCertificateDomains, ["n8n.globex.example"]);
+        const bad = stackWith({ "n8n.globex.example": { certificate: PEM.certificate }, "Bad Name": PEM, "acme.n8n.example.com": { certificate: "hello", key: PEM.key, chain: "x" } });
+        assert.ok(!bad.ok);
+        const text = formatProblems(bad.problems);
+        assert.match(text, /n8n-fleet:edgeCertificates\.n8n\.globex\.example: has no key\. Fix: pulumi config set --secret --path 'n8n-fleet:edgeCertificates\["n8n\.globex\.example"\]\.key' < n8n\.globex\.example\.key\.pem/);
+        assert.match(text, /n8n-fleet:edgeCertificates\.Bad Name: "Bad Name" is not a host name/);
+        assert.match(text, /edgeCertificates\.acme\.n8n\.example\.com\.certificate: is not a PEM certificate chain/);
+        assert.match(text, /edgeCertificates\.acme\.n8n\.example\.com\.chain: unknown key "chain"/);
+    });
+
+    test("a host name no tenant behind an edge has is refused, with the ones that exist", () => {
+        const result = stackWith({ "acme.n8n.example.org": PEM });
+        assert.ok(!result.ok);
+        assert.match(formatProblems(result.problems), /n8n-fleet:edgeCertificates\.acme\.n8n\.example\.org: is the host name of no tenant behind an edge in tenants\.json\. Fix: correct the host name \(tenants behind an edge: acme\.n8n\.example\.com, n8n\.globex\.example\)/);
+    });
+
+    test("in a stack file, a part written in clear text is refused; an encrypted one passes validation", () => {
+        const yaml = (value: string) =>
+            [
+                "config:",
+                "  n8n-fleet:targets:",
+                "    eu: { dockerHost: ssh://deploy@eu-1.example.com, publicHost: eu-1.example.com, capacity: { cpus: 16, memoryGb: 32 }, edge: { baseDomain: n8n.example.com, certificates: { issuer: internal } } }",
+                "  n8n-fleet:edgeCertificates:",
+                "    acme.n8n.example.com:",
+                "      certificate:",
+                "        secure: v1:AAAAcertificate",
+                `      key: ${value}`,
+                "",
+            ].join("\n");
+        const parse = (text: string) => {
+            const read = stackSettingsFromYaml(text, "Pulumi.prod.yaml");
+            assert.ok(read.ok);
+            return parseStackSettings(read.raw, "Pulumi.prod.yaml");
+        };
+        const clear = parse(yaml(JSON.stringify(PEM.key)));
+        assert.ok(!clear.ok);
+        assert.match(formatProblems(clear.problems), /Pulumi\.prod\.yaml:8:\d+: n8n-fleet:edgeCertificates\.acme\.n8n\.example\.com\.key: is written in clear text in Pulumi\.prod\.yaml: whoever reads the repository has it\. Fix: remove it .* also replace the certificate/);
+        const encrypted = parse(yaml("\n        secure: v1:AAAAkey"));
+        assert.ok(encrypted.ok, encrypted.ok ? "" : formatProblems(encrypted.problems));
+        assert.deepEqual(encrypted.settings.edgeCertificateDomains, ["acme.n8n.example.com"]);
+    });
+
+    test("the program: a tls line for that host name only, the PEM texts as secret 0400 uploads of the routes one-shot, never of the edge", async () => {
+        const outcome = await runFleetInChild({
+            tenants: { tenants: [{ id: "acme", port: 5701, owner: OWNER }, { id: "globex", port: 5702, owner: OWNER, domain: "n8n.globex.example" }] },
+            targets: { eu: EDGE_TARGET },
+            defaultTarget: "eu",
+            config: { "n8n-fleet:edgeCertificates": JSON.stringify({ "n8n.globex.example": PEM }) },
+        });
+        assert.ok(outcome.ok, outcome.ok ? "" : outcome.error);
+        const routes = outcome.run.resources.find((r) => r.type === TYPES.container && r.inputs.name === EDGE_NAMES.routes);
+        assert.ok(routes);
+        const uploads = routes.inputs.uploads as { file: string; content: unknown; permissions?: string; owner?: string }[];
+        const caddyfile = String(uploads.find((u) => u.file === "/etc/caddy/Caddyfile")?.content);
+        assert.match(caddyfile, /n8n\.globex\.example \{\n\ttls \/certs\/n8n\.globex\.example\.crt \/certs\/n8n\.globex\.example\.key\n/);
+        assert.doesNotMatch(caddyfile.split("# tenant acme")[1].split("# tenant")[0], /\ttls /);
+        const secrets = uploads.filter((u) => u.file.startsWith("/run/secrets/edge-certs/"));
+        assert.deepEqual(secrets.map((u) => [u.file, u.permissions, u.owner]), [
+            ["/run/secrets/edge-certs/n8n.globex.example.crt", "0400", "0"],
+            ["/run/secrets/edge-certs/n8n.globex.example.key", "0400", "0"],
+        ]);
+        // Sent to the engine as secrets (the whole list, or each file's content).
+        assert.ok(JSON.stringify(routes.rawInputs.uploads).includes("4dabf18193072939515e22adb298388d"), "the certificate uploads are not secret");
+        const edge = outcome.run.resources.find((r) => r.type === TYPES.container && r.inputs.name === EDGE_NAMES.container);
+        assert.ok(!JSON.stringify(edge?.inputs).includes("PRIVATE KEY"), "the key reached the edge container's declaration");
+        assert.ok(!JSON.stringify(outcome.run.outputs).includes("PRIVATE KEY"), "the key reached a stack output");
     });
 });
 
