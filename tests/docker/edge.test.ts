@@ -298,15 +298,21 @@ describe("a target with an edge", () => {
             mkdirSync(OUTPUT_DIR, { recursive: true });
             const rows: string[][] = [];
             for (const id of [A, B]) {
-                const response = await page.goto(https(id), { waitUntil: "domcontentloaded", timeout: 120_000 });
-                assert.ok(response, `no answer from ${https(id)}`);
-                await page.waitForURL(/\/signin/, { timeout: 120_000 });
-                await page.locator('[data-test-id="emailOrLdapLoginId"] input, input[type="email"]').first().fill(`owner@${id}.example`);
-                await page.locator('input[type="password"]').first().fill(passwords[id]);
-                await page.locator('input[type="password"]').first().press("Enter");
-                await page.waitForURL((url) => !url.pathname.startsWith("/signin"), { timeout: 120_000 });
-                await page.getByText(/workflows/i).first().waitFor({ state: "visible", timeout: 120_000 });
-                await page.waitForLoadState("networkidle", { timeout: 60_000 }).catch(() => undefined);
+                try {
+                    const response = await page.goto(https(id), { waitUntil: "domcontentloaded", timeout: 120_000 });
+                    assert.ok(response, `no answer from ${https(id)}`);
+                    await page.waitForURL(/\/signin/, { timeout: 120_000 });
+                    await page.locator('[data-test-id="emailOrLdapLoginId"] input, input[type="email"]').first().fill(`owner@${id}.example`);
+                    await page.locator('input[type="password"]').first().fill(passwords[id]);
+                    await page.getByRole("button", { name: "Sign in" }).click();
+                    await page.waitForURL((url) => !url.pathname.startsWith("/signin"), { timeout: 120_000 });
+                    await page.getByText(/workflows/i).first().waitFor({ state: "visible", timeout: 120_000 });
+                    await page.waitForLoadState("networkidle", { timeout: 60_000 }).catch(() => undefined);
+                } catch (error) {
+                    // What the browser showed when it went wrong, beside the screenshots of a passing run.
+                    await page.screenshot({ path: join(OUTPUT_DIR, `${id}-failed.png`) }).catch(() => undefined);
+                    throw error;
+                }
                 const file = join(OUTPUT_DIR, `${id}-signed-in.png`);
                 await page.screenshot({ path: file });
                 const cookie = await authCookie(id);
