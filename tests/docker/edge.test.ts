@@ -297,6 +297,11 @@ describe("a target with an edge", () => {
             const authCookie = async (id: string) => (await context.cookies(https(id))).find((c) => c.name === "n8n-auth");
             mkdirSync(OUTPUT_DIR, { recursive: true });
             const rows: string[][] = [];
+            // A workflow of each tenant's own, for its list to show (and the other's list not to).
+            for (const id of [A, B]) {
+                const { cookie } = await signIn(id);
+                await rest(id, cookie, "POST", "/rest/workflows", { name: `Hello from ${id}`, nodes: [], connections: {}, settings: { executionOrder: "v1" } });
+            }
             for (const id of [A, B]) {
                 // Chromium drops what is in flight when the host's interfaces change (ERR_NETWORK_CHANGED),
                 // as they do whenever Docker adds a bridge or a veth; only that failure is tried again.
@@ -315,7 +320,9 @@ describe("a target with an edge", () => {
                     }
                     signInPage.catch(() => undefined);
                     signedIn.catch(() => undefined);
-                    await page.getByText(/workflows/i).first().waitFor({ state: "visible", timeout: 120_000 });
+                    // n8n may land on another page first (the assistant's introduction): the workflow list itself.
+                    await page.goto(https(id, "/home/workflows"), { waitUntil: "domcontentloaded", timeout: 120_000 });
+                    await page.locator('[data-test-id="resources-list-item-workflow"]', { hasText: `Hello from ${id}` }).first().waitFor({ state: "visible", timeout: 120_000 });
                     await page.waitForLoadState("networkidle", { timeout: 60_000 }).catch(() => undefined);
                     break;
                 } catch (error) {
@@ -328,6 +335,8 @@ describe("a target with an edge", () => {
                 }
                 const file = join(OUTPUT_DIR, `${id}-signed-in.png`);
                 await page.screenshot({ path: file });
+                const other = id === A ? B : A;
+                assert.equal(await page.getByText(`Hello from ${other}`).count(), 0, `${id}'s list shows ${other}'s workflow`);
                 const cookie = await authCookie(id);
                 assert.ok(cookie, `no n8n-auth cookie for ${id}`);
                 assert.equal(cookie.domain, `${id}.${BASE_DOMAIN}`, "the cookie is not scoped to the tenant's host");
@@ -339,7 +348,7 @@ describe("a target with an edge", () => {
             for (let attempt = 1; ; attempt++) {
                 try {
                     await page.goto(https(A, "/home/workflows"), { waitUntil: "domcontentloaded", timeout: 120_000 });
-                    await page.getByText(/workflows/i).first().waitFor({ state: "visible", timeout: 120_000 });
+                    await page.locator('[data-test-id="resources-list-item-workflow"]', { hasText: `Hello from ${A}` }).first().waitFor({ state: "visible", timeout: 120_000 });
                     break;
                 } catch (error) {
                     const networkChanged = String(error).includes("ERR_NETWORK_CHANGED") || (await page.content().catch(() => "")).includes("ERR_NETWORK_CHANGED");
