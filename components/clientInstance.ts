@@ -69,6 +69,11 @@ export class ClientInstance extends pulumi.ComponentResource {
     public readonly containers: pulumi.Output<TenantContainers>;
     /** Secret; export it for escrow: without it the tenant's stored credentials are lost. */
     public readonly encryptionKey: pulumi.Output<string>;
+    /** Secret; the owner's generated password, when tenants.json names an owner. */
+    public readonly ownerPassword: pulumi.Output<string> | undefined;
+    /** Behind an edge: the tenant's edge network and its main, which the edge joins and routes to. */
+    public readonly edgeNetwork: docker.Network | undefined;
+    public readonly main: docker.Container | undefined;
 
     constructor(name: string, args: ClientInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("n8n-fleet:index:ClientInstance", name, {}, { ...opts, providers: [args.host.provider] });
@@ -83,6 +88,8 @@ export class ClientInstance extends pulumi.ComponentResource {
         const secret = (suffix: string, length: number) =>
             pulumi.secret(new random.RandomPassword(`${name}-${suffix}`, { length, special: false }, keep).result);
         const encryptionKey = secret("encryption-key", 48);
+        // The owner's password, generated once; n8n gets only its bcrypt hash (as a file).
+        const ownerPassword = plan.owner !== undefined ? new random.RandomPassword(`${name}-owner-password`, { length: 24, special: false }, keep) : undefined;
         const rds = plan.database.kind === "rds";
         const secrets: pulumi.Output<TenantSecrets> = pulumi.output({
             // The PostgreSQL superuser, or RDS's master user: creates n8n's role, never given to n8n.
@@ -91,6 +98,7 @@ export class ClientInstance extends pulumi.ComponentResource {
             redisPassword: secret("redis-password", 32),
             encryptionKey,
             runnerToken: secret("runner-token", 48),
+            ownerPasswordHash: ownerPassword ? pulumi.secret(ownerPassword.bcryptHash) : "",
         });
 
         // An archived tenant keeps only the internal network, where its final backup ran.
@@ -105,6 +113,8 @@ export class ClientInstance extends pulumi.ComponentResource {
         const networks: Partial<Record<TenantNetwork, docker.Network>> = {
             backend: network("backend", true),
             egress: archived ? undefined : network("egress", false),
+            // Behind an edge: the main and the edge only, with no route out.
+            edge: archived || plan.domain === undefined ? undefined : network("edge", true),
         };
         const networkName = (role: TenantNetwork) => {
             const found = networks[role];
@@ -286,6 +296,9 @@ export class ClientInstance extends pulumi.ComponentResource {
                   },
         );
         this.encryptionKey = encryptionKey;
+        this.ownerPassword = ownerPassword ? pulumi.secret(ownerPassword.result) : undefined;
+        this.edgeNetwork = networks.edge;
+        this.main = containers.get(names.containers.main);
         // A one-shot that nothing comes after (the final backup) still stops the update when it fails.
         this.registerOutputs({ url: this.url, port: this.port, target: this.target, containers: this.containers, encryptionKey: this.encryptionKey, oneShots: pulumi.all(oneShotChecks).apply((done) => done.length) });
     }

@@ -15,8 +15,8 @@ import { targetsOf, validate } from "./harness/plans";
 import { writeTempFile } from "./harness/tempFiles";
 
 const TARGETS = targetsOf({
-    "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32, diskGb: 100 } },
-    "us-1": { dockerHost: "ssh://deploy@us-1", publicHost: "us-1.example.com", capacity: { cpus: 4, memoryGb: 8 }, overcommit: { cpu: 2, memory: 1.5 } },
+    "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32, diskGb: 100 } },
+    "us-1": { dockerHost: "ssh://deploy@us-1", publicHost: "us-1.example.com", acceptSharedCookies: true, capacity: { cpus: 4, memoryGb: 8 }, overcommit: { cpu: 2, memory: 1.5 } },
 });
 
 function snapshot(tenants: object[]) {
@@ -157,7 +157,7 @@ describe("what a hosting business must agree to", () => {
     });
 
     const AWS = { region: "eu-west-1", vpcId: "vpc-0a1b2c3d4e5f67890", subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"], hostSecurityGroupId: "sg-0123456789abcdef0" };
-    const RDS_TARGETS = targetsOf({ "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 }, aws: AWS } });
+    const RDS_TARGETS = targetsOf({ "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 }, aws: AWS } });
     const rdsSnapshot = (tenants: object[]) => {
         const result = validate(JSON.stringify({ tenants }), { targets: RDS_TARGETS, defaultTarget: "eu-1" });
         if (!result.ok) throw new Error(formatProblems(result.problems));
@@ -306,7 +306,7 @@ describe("the command", () => {
     });
 
     test("without --stack, every stack CI deploys is planned, blocked ones first; a local stack only when named", () => {
-        const remote = (host: string, tenantsFile: string) => stackFileText({ "n8n-fleet:tenantsFile": tenantsFile, "n8n-fleet:targets": { "host-1": { dockerHost: host, publicHost: "h.example.com", capacity: { cpus: 16, memoryGb: 32 } } } });
+        const remote = (host: string, tenantsFile: string) => stackFileText({ "n8n-fleet:tenantsFile": tenantsFile, "n8n-fleet:targets": { "host-1": { dockerHost: host, publicHost: "h.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } } } });
         const project = projectWith({
             "Pulumi.dev.yaml": stackFileText(LOCAL_STACK_CONFIG),
             "tenants.json": { tenants: [ACME] },

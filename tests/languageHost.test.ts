@@ -43,7 +43,7 @@ test("the SDK's language host compiles and runs a stack with its tenants file", 
     const instances = result.resources.filter((r) => r.type === "n8n-fleet:index:ClientInstance").map((r) => r.name);
     assert.deepEqual(instances.sort(), ["client-a", "client-b"]);
     assert.ok(result.resources.some((r) => r.type === "docker:index/container:Container"));
-    assert.deepEqual(Object.keys(result.outputs ?? {}).sort(), ["encryptionKeys", "tenants"]);
+    assert.deepEqual(Object.keys(result.outputs ?? {}).sort(), ["encryptionKeys", "ownerPasswords", "tenants"]);
 });
 
 test("through the language host, a broken tenants file stops the program with its problems before any resource", { timeout: 180_000 }, () => {

@@ -293,7 +293,7 @@ describe("files that stop the run", () => {
     });
 
     test("a broken stack config names the stack file and the key", async () => {
-        const outcome = await runFleetInChild({ tenants: fleetOf(ACME), targets: { "eu-1": { dockerHost: "docker.example.com", publicHost: "x", capacity: { cpus: 16 } } } });
+        const outcome = await runFleetInChild({ tenants: fleetOf(ACME), targets: { "eu-1": { dockerHost: "docker.example.com", publicHost: "x", acceptSharedCookies: true, capacity: { cpus: 16 } } } });
         assert.ok(!outcome.ok, "the run succeeded");
         assert.match(outcome.error, /Pulumi\.test\.yaml: n8n-fleet:targets\.eu-1\.dockerHost: .*unix:\/\/\/var\/run\/docker\.sock/);
         assert.match(outcome.error, /n8n-fleet:targets\.eu-1\.capacity\.memoryGb: is required but missing/);

@@ -65,7 +65,7 @@ test("a problem inside one stack is reported with that stack's files, and stops 
 
 test("a local stack is not compared with the others: the example on this machine may hold a real stack's tenants", () => {
     const dir = exampleWith(() => undefined);
-    writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  n8n-fleet:tenantsFile: tenants-us-east.json\n  n8n-fleet:targets:\n    local: { dockerHost: unix:///var/run/docker.sock, publicHost: localhost, capacity: { cpus: 16, memoryGb: 32 } }\n");
+    writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  n8n-fleet:tenantsFile: tenants-us-east.json\n  n8n-fleet:targets:\n    local: { dockerHost: unix:///var/run/docker.sock, publicHost: localhost, acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } }\n");
     const result = validate("--dir", dir);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /2 stacks checked together: .* Local stacks \(dev\) are not compared with the others\./);

@@ -73,7 +73,7 @@ function editLikeAnOperator(copy: string): void {
         stringifyYaml({
             config: {
                 "n8n-fleet:tenantsFile": "tenants-prod-eu.json",
-                "n8n-fleet:targets": { "eu-1": { dockerHost: "ssh://deploy@eu-1.example.com", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 } } },
+                "n8n-fleet:targets": { "eu-1": { dockerHost: "ssh://deploy@eu-1.example.com", publicHost: "eu-1.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } } },
             },
         }),
     );

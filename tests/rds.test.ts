@@ -13,11 +13,11 @@ import { targetsOf, validate } from "./harness/plans";
 
 const AWS_EU = { region: "eu-west-1", vpcId: "vpc-0a1b2c3d4e5f67890", subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"], hostSecurityGroupId: "sg-0123456789abcdef0" };
 const TARGETS = {
-    "eu-1": { dockerHost: "ssh://deploy@eu-1.example.com", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 }, aws: AWS_EU },
-    "eu-2": { dockerHost: "ssh://deploy@eu-2.example.com", publicHost: "eu-2.example.com", capacity: { cpus: 16, memoryGb: 32 }, aws: { ...AWS_EU, hostSecurityGroupId: undefined, hostCidrs: ["10.0.2.17/32"] } },
+    "eu-1": { dockerHost: "ssh://deploy@eu-1.example.com", publicHost: "eu-1.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 }, aws: AWS_EU },
+    "eu-2": { dockerHost: "ssh://deploy@eu-2.example.com", publicHost: "eu-2.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 }, aws: { ...AWS_EU, hostSecurityGroupId: undefined, hostCidrs: ["10.0.2.17/32"] } },
     "us-1": {
         dockerHost: "ssh://deploy@us-1.example.com",
-        publicHost: "us-1.example.com",
+        publicHost: "us-1.example.com", acceptSharedCookies: true,
         capacity: { cpus: 16, memoryGb: 32 },
         aws: { region: "us-east-1", vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0ccccccccccccccc3", "subnet-0ddddddddddddddd4"], hostSecurityGroupId: "sg-0fedcba9876543210" },
     },
@@ -294,7 +294,7 @@ describe("validation", () => {
         assert.ok(!result.ok, "accepted");
         return result.problems.map(formatProblem).join("\n");
     };
-    const LOCAL = { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } };
+    const LOCAL = { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } } };
 
     test("an RDS tenant on a target without aws settings is told what to add, and where", () => {
         assert.match(

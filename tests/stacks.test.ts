@@ -76,7 +76,7 @@ test("without a folder, the stacks are the project's own, each with its stack fi
 
 test("a local stack, with a Docker host on a unix:// socket, is left out of CI's list and named on standard error", () => {
     const folder = folderWith("Pulumi.prod.yaml", "Pulumi.dev.yaml");
-    const target = (dockerHost: string) => `config:\n  n8n-fleet:targets:\n    host-1: { dockerHost: "${dockerHost}", publicHost: h.example.com, capacity: { cpus: 4, memoryGb: 8 } }\n`;
+    const target = (dockerHost: string) => `config:\n  n8n-fleet:targets:\n    host-1: { dockerHost: "${dockerHost}", publicHost: h.example.com, acceptSharedCookies: true, capacity: { cpus: 4, memoryGb: 8 } }\n`;
     writeFileSync(join(folder, "Pulumi.dev.yaml"), target("unix:///var/run/docker.sock"));
     writeFileSync(join(folder, "Pulumi.prod.yaml"), target("ssh://deploy@h.example.com"));
     const result = stacks(folder);

@@ -8,8 +8,8 @@ import { formatProblem } from "../fleet/forms/problems";
 import { targetsOf, validate } from "./harness/plans";
 
 const TWO_TARGETS = targetsOf({
-    "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 } },
-    "us-1": { dockerHost: "ssh://deploy@us-1", publicHost: "us-1.example.com", capacity: { cpus: 8, memoryGb: 16 }, overcommit: { cpu: 2 } },
+    "eu-1": { dockerHost: "ssh://deploy@eu-1", publicHost: "eu-1.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } },
+    "us-1": { dockerHost: "ssh://deploy@us-1", publicHost: "us-1.example.com", acceptSharedCookies: true, capacity: { cpus: 8, memoryGb: 16 }, overcommit: { cpu: 2 } },
 });
 
 function problemsOf(value: unknown, options?: Parameters<typeof validate>[1]): string[] {

@@ -304,7 +304,7 @@ function projectOnMain(files: Record<string, string | object>): { dir: string; c
 }
 
 const prodStack = (host: string, tenantsFile: string) =>
-    stackFileText({ "n8n-fleet:tenantsFile": tenantsFile, "n8n-fleet:targets": { "host-1": { dockerHost: host, publicHost: "host-1.example.com", capacity: { cpus: 16, memoryGb: 32 } } } });
+    stackFileText({ "n8n-fleet:tenantsFile": tenantsFile, "n8n-fleet:targets": { "host-1": { dockerHost: host, publicHost: "host-1.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } } } });
 
 test("CI validates every stack together: a Docker host declared by two stacks fails the check", { timeout: 120_000 }, () => {
     const step = stepNamed(byFile("pull-request.yml").jobs.test, "npm run validate, every stack together");

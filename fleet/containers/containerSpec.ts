@@ -25,6 +25,8 @@ export interface TenantSecrets {
     redisPassword: string;
     encryptionKey: string;
     runnerToken: string;
+    /** bcrypt hash of the owner's generated password (n8n takes the owner from its environment). */
+    ownerPasswordHash: string;
 }
 
 /** Durations as the Docker provider reads them back: Go duration strings (see {@link goDuration}). */
@@ -159,8 +161,11 @@ export function secretFile(name: string, owner: string, content: (runtime: Tenan
     return { path: `${SECRETS_DIR}/${name}`, content, owner };
 }
 
-/** The two networks of a tenant: `backend` is internal (no route out), `egress` reaches the internet. */
-export type TenantNetwork = "backend" | "egress";
+/**
+ * The networks of a tenant: `backend` is internal (no route out), `egress` reaches the internet,
+ * `edge` (internal, only on a target with an edge) holds the main and the target's edge.
+ */
+export type TenantNetwork = "backend" | "egress" | "edge";
 
 /** The tenant's volumes, by what they hold. */
 export type TenantVolume = "postgres" | "redis" | "n8n" | "files" | "backups";

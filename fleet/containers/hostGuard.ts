@@ -49,6 +49,8 @@ export function guardRules(plans: readonly TenantPlan[]): string {
         // An archived tenant keeps its internal network, where its final backup ran.
         const bridges = plan.status === "archived" ? [plan.names.bridges.backend] : [plan.names.bridges.backend, plan.names.bridges.egress];
         for (const bridge of bridges) lines.push(`${bridge} ${allowed}`);
+        // Behind an edge: the main's network with the edge, which routes nowhere; its allow list does not apply there.
+        if (plan.status !== "archived" && plan.domain !== undefined) lines.push(`${plan.names.bridges.edge} -`);
     }
     return lines.join("\n");
 }

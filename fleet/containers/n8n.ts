@@ -7,6 +7,7 @@ import { ContainerSpec, Healthcheck, PORTS, TenantRuntime, Tmpfs, httpHealthchec
 import { diskBounds } from "../tenants/sizing";
 import { rdsCaBundle } from "../tenants/database";
 import { SERVICE_HOSTS } from "../tenants/names";
+import { OWNER_PASSWORD_HASH_FILE, ownerEnvironment, urlEnvironment } from "./n8nUrls";
 
 /**
  * How long n8n waits, on SIGTERM, for running executions to finish before it exits
@@ -111,7 +112,6 @@ export function n8nEnvironment(
     plan: TenantPlan,
     runtime: Pick<TenantRuntime, "databaseHost">,
 ): Record<string, string> {
-    const url = new URL(plan.url);
     return {
         ...plan.env,
 
@@ -146,12 +146,8 @@ export function n8nEnvironment(
         N8N_RUNNERS_BROKER_PORT: String(PORTS.broker),
 
         N8N_PORT: String(PORTS.n8n),
-        N8N_HOST: url.hostname,
-        N8N_PROTOCOL: url.protocol.replace(":", ""),
-        N8N_EDITOR_BASE_URL: plan.url,
-        N8N_WEBHOOK_URL: plan.url,
-        // Secure cookies only work over https; a plain-http editor would refuse every login.
-        N8N_SECURE_COOKIE: String(url.protocol === "https:"),
+        ...urlEnvironment(plan),
+        ...ownerEnvironment(plan),
 
         // Workflows may not call private, loopback, link-local (the cloud metadata service) or
         // documentation addresses: n8n's own protection, checked on every redirect and at connect time.
@@ -191,7 +187,7 @@ function n8nProcess(plan: TenantPlan): Pick<ContainerSpec, "image" | "environmen
         ],
         tmpfs: n8nTmpfs(plan),
         files: plan.database.kind === "rds" ? [rdsCaBundle()] : [],
-        secretFiles: Object.values(N8N_SECRET_FILES),
+        secretFiles: [...Object.values(N8N_SECRET_FILES), ...(plan.owner !== undefined ? [OWNER_PASSWORD_HASH_FILE] : [])],
         healthcheck: n8nHealthcheck(),
         dropCapabilities: true,
         stopGraceSeconds: N8N_STOP_GRACE_SECONDS,
@@ -210,8 +206,10 @@ export function mainContainer(plan: TenantPlan): ContainerSpec {
         networks: [
             { network: "backend", aliases: [SERVICE_HOSTS.main] },
             { network: "egress", aliases: [] },
+            // Behind an edge: a network of its own with the edge, and no host port at all.
+            ...(plan.domain !== undefined ? [{ network: "edge" as const, aliases: [] }] : []),
         ],
-        ports: [{ internal: PORTS.n8n, external: plan.port, ip: plan.target.publishAddress }],
+        ports: plan.domain !== undefined ? [] : [{ internal: PORTS.n8n, external: plan.port, ip: plan.target.publishAddress }],
         after: [...databaseContainers(plan), plan.names.containers.redis],
     };
 }

@@ -164,8 +164,15 @@ function compareTenant(before: TenantPlan, after: TenantPlan, risks: Risk[], blo
             todo: `Keep it on ${before.target.name} in this change; a move is done in steps, with its data copied by hand (${MOVING_DOCS}).`,
         });
     }
-    if (before.port !== after.port) details.push(`port ${before.port} -> ${after.port}`);
-    if (before.url !== after.url) {
+    // Behind an edge the port is published nowhere: changing it changes nothing the client sees.
+    if (before.port !== after.port && !(before.domain !== undefined && after.domain !== undefined)) details.push(`port ${before.port} -> ${after.port}`);
+    if (before.domain !== after.domain && after.domain !== undefined) {
+        details.push(`host name ${before.domain ?? new URL(before.url).host} -> ${after.domain}`);
+        risk(
+            `changes its host name (${before.url} -> ${after.url}): the client's bookmarks, the webhook URLs registered with third parties and the OAuth redirect URLs all change with it, and the old name stops answering.`,
+            `Create the DNS record of ${after.domain} before deploying; tell the client; re-register its webhooks and OAuth redirect URLs with those services after deploying.`,
+        );
+    } else if (before.url !== after.url) {
         details.push(`URL ${before.url} -> ${after.url}`);
         risk(`changes its public URL (${before.url} -> ${after.url}): webhooks registered with third parties still call the old one.`, "Re-register the tenant's webhooks (and OAuth redirect URLs) with those services after deploying.");
     }
@@ -243,7 +250,7 @@ function outboundRisk(t: TenantPlan, opened: readonly string[], risks: Risk[]): 
 
 /** What a new tenant gets: the essentials, then every setting that is not the fleet's default. */
 function addedDetails(t: TenantPlan): string {
-    const parts = [`n8n ${t.n8nVersion}`, plural(t.workers, "worker"), budgetText(t), `port ${t.port}`, t.url];
+    const parts = [`n8n ${t.n8nVersion}`, plural(t.workers, "worker"), budgetText(t), ...(t.domain === undefined ? [`port ${t.port}`] : []), t.url];
     if (t.status !== BUILT_IN_DEFAULTS.status) parts.push(t.status);
     if (t.concurrency !== BUILT_IN_DEFAULTS.concurrency) parts.push(`concurrency ${t.concurrency}`);
     if (t.timezone !== BUILT_IN_DEFAULTS.timezone) parts.push(`time zone ${t.timezone}`);

@@ -7,6 +7,7 @@
 import { parseTree } from "jsonc-parser";
 import type { TenantPlan } from "../tenants/plan";
 import { Problem, locate } from "../forms/problems";
+import { domainUnder } from "../validation/portsAndUrls";
 
 /** One valid stack of the repository. */
 export interface StackFleet {
@@ -61,9 +62,28 @@ export function crossStackProblems(stacks: readonly StackFleet[]): Problem[] {
         }
     }
 
+    // Host names are global: one DNS, one browser cookie jar per name, whatever the stack.
+    const domains: { domain: string; stack: StackFleet; index: number }[] = [];
+    for (const s of stacks) {
+        s.tenants.forEach((tenant, index) => {
+            if (tenant.domain === undefined) return;
+            const domain = tenant.domain;
+            const clash = domains.find((d) => d.stack !== s && (d.domain === domain || domainUnder(domain, d.domain) || domainUnder(d.domain, domain)));
+            if (clash) {
+                const other = `"${clash.stack.tenants[clash.index].id}" (${where(clash.stack, clash.index)})`;
+                const how = clash.domain === domain ? `is also the host name of ${other}` : `lies ${domainUnder(domain, clash.domain) ? "under" : "above"} ${clash.domain}, the host name of ${other}: a page of one may set cookies the other's sessions receive`;
+                at(s, index, "domain", `host name ${domain} ${how}. Fix: give every tenant of every stack a host name of its own, neither a subdomain nor a parent of another's.`);
+            } else {
+                domains.push({ domain, stack: s, index });
+            }
+        });
+    }
+
     const ports = new Map<string, { stack: StackFleet; index: number }>();
     for (const s of stacks) {
         s.tenants.forEach((tenant, index) => {
+            // Behind an edge a tenant publishes no port.
+            if (tenant.target.edge) return;
             const key = `${hostKey(tenant.target.dockerHost)} ${tenant.port}`;
             const first = ports.get(key);
             if (first && first.stack !== s) {

@@ -8,7 +8,7 @@ import { LineCounter, isMap, isScalar, parseDocument, Node as YamlNode } from "y
 import { loadFleet } from "../validation/loadFleet";
 import type { TenantPlan } from "../tenants/plan";
 import type { JsonPath, Problem } from "../forms/problems";
-import { CONFIG_NAMESPACE, RawStackSettings, StackSettings, parseStackSettings, rawStackSettings } from "../targets/stackSettings";
+import { CONFIG_NAMESPACE, RawStackSettings, StackSettings, parseStackSettings, plainCertificateParts, rawStackSettings } from "../targets/stackSettings";
 
 export function stackFileName(stack: string): string {
     return `Pulumi.${stack}.yaml`;
@@ -39,7 +39,22 @@ export function loadFleetForStack(source: StackFleetSource): StackFleetResult {
         };
     }
     const fleet = loadFleet({ file: tenants.file, text: tenants.text, targets: stack.settings.targets, defaultTarget: stack.settings.defaultTarget, stackFile });
-    return fleet.ok ? { ok: true, settings: stack.settings, tenants: fleet.tenants } : fleet;
+    if (!fleet.ok) return fleet;
+    // A certificate for a host name no tenant has would be uploaded for nothing, and is most often a typo.
+    const served = new Set(fleet.tenants.flatMap((t) => (t.domain !== undefined ? [t.domain] : [])));
+    const unused = stack.settings.edgeCertificateDomains.filter((domain) => !served.has(domain));
+    if (unused.length > 0) {
+        return {
+            ok: false,
+            problems: unused.map((domain) => ({
+                file: stackFile,
+                path: [`${CONFIG_NAMESPACE}:edgeCertificates`, domain],
+                message: `is the host name of no tenant behind an edge in ${tenants.file}. Fix: correct the host name (tenants behind an edge: ${[...served].join(", ") || "none"}), or remove it with pulumi config rm --path '${CONFIG_NAMESPACE}:edgeCertificates["${domain}"]'.`,
+                ...source.raw.locate?.([`${CONFIG_NAMESPACE}:edgeCertificates`, domain]),
+            })),
+        };
+    }
+    return { ok: true, settings: stack.settings, tenants: fleet.tenants };
 }
 
 /** Reads a file for {@link StackFleetSource.readTenants}, turning a read error into its message. */
@@ -70,7 +85,7 @@ export function stackSettingsFromYaml(text: string, stackFile: string): { ok: tr
         const offset = yamlOffset(document.contents, ["config", ...path]);
         return offset === undefined ? undefined : (({ line, col }) => ({ line, column: col }))(lineCounter.linePos(offset));
     };
-    return { ok: true, raw: { ...rawStackSettings(config), locate } };
+    return { ok: true, raw: { ...rawStackSettings(config), locate, clearTextCertificateParts: plainCertificateParts(config[`${CONFIG_NAMESPACE}:edgeCertificates`]) } };
 }
 
 /** Offset of the deepest key of `path` found in a YAML document: the key itself for the last one. */

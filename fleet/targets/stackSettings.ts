@@ -4,20 +4,24 @@
  */
 import { distance } from "fastest-levenshtein";
 import { FieldHints, JsonPath, Problem, didYouMean, issueToProblems, keysByOwner, schemaKeys } from "../forms/problems";
-import { Target, Targets, awsTargetSchema, targetSchema, targetTlsSchema, targetsSchema } from "./targets";
+import { HOST_NAME_PATTERN, Target, Targets, awsTargetSchema, edgeSchema, targetSchema, targetTlsSchema, targetsSchema } from "./targets";
 
 export const CONFIG_NAMESPACE = "n8n-fleet";
 
 /** The settings n8n-fleet reads, without the namespace: `tenantsFile` is `n8n-fleet:tenantsFile`. */
-export const SETTING_NAMES = ["tenantsFile", "targets", "defaultTarget"] as const;
+export const SETTING_NAMES = ["tenantsFile", "targets", "defaultTarget", "edgeCertificates"] as const;
 
 /** Raw values of the config keys, as Pulumi or the YAML file hold them. */
 export interface RawStackSettings {
     tenantsFile?: unknown;
     targets?: unknown;
     defaultTarget?: unknown;
+    /** The operator's own certificates by host name: PEM texts (in Pulumi), or `{ secure: ... }` (in the stack file). */
+    edgeCertificates?: unknown;
     /** Every `n8n-fleet:` key of the stack, so that a misspelt one is refused rather than ignored. */
     keys?: readonly string[];
+    /** Read from a stack file: certificate parts written there in clear text instead of as secrets. */
+    clearTextCertificateParts?: readonly { domain: string; part: string }[];
     /** Line and column of a config path in the stack file, when its text is known. */
     locate?: (path: JsonPath) => { line: number; column: number } | undefined;
 }
@@ -26,7 +30,7 @@ export interface RawStackSettings {
 export function rawStackSettings(config: Readonly<Record<string, unknown>>): RawStackSettings {
     const keys = Object.keys(config).filter((key) => key.startsWith(`${CONFIG_NAMESPACE}:`));
     const value = (name: string) => config[`${CONFIG_NAMESPACE}:${name}`];
-    return { tenantsFile: value("tenantsFile"), targets: value("targets"), defaultTarget: value("defaultTarget"), keys };
+    return { tenantsFile: value("tenantsFile"), targets: value("targets"), defaultTarget: value("defaultTarget"), edgeCertificates: value("edgeCertificates"), keys };
 }
 
 /** "n8n-fleet:tenantFile" is a typo of "n8n-fleet:tenantsFile"; targets are checked by the schema. */
@@ -41,6 +45,8 @@ export interface StackSettings {
     tenantsFile: string;
     targets: Targets;
     defaultTarget: string | undefined;
+    /** Host names the operator gives its own certificate and key for (`n8n-fleet:edgeCertificates`); the PEM texts never leave config.ts. */
+    edgeCertificateDomains: readonly string[];
 }
 
 export const DEFAULT_TENANTS_FILE = "tenants.json";
@@ -61,10 +67,18 @@ const HINTS: FieldHints = {
     subnetIds: "list the subnet ids for the database subnet groups, in at least two availability zones, such as [subnet-0a1b2c3d4e5f67890, subnet-0b1c2d3e4f5a67891]",
     hostSecurityGroupId: "write the Docker host's security group id, such as sg-0a1b2c3d4e5f67890",
     hostCidrs: "list the Docker host's addresses as IPv4 ranges, such as [10.0.1.17/32]",
+    edge: "write { baseDomain: n8n.example.com, certificates: { issuer: acme, email: ops@example.com } }",
+    baseDomain: "write a lower-case domain such as n8n.example.com",
+    httpPort: "write the host port for plain HTTP, 80 unless something else holds it",
+    httpsPort: "write the host port for HTTPS, 443 unless something else holds it",
+    certificates: "write { issuer: acme, email: ops@example.com } or { issuer: internal }",
+    issuer: "write issuer: acme (with email: ops@example.com, and optionally caDirectory) or issuer: internal (the edge's own CA, for local use and tests)",
+    email: "write the ACME account's e-mail address, such as ops@example.com",
+    caDirectory: "write an ACME directory URL, such as https://acme-staging-v02.api.letsencrypt.org/directory",
 };
 
 const allowedKeys = keysByOwner(
-    { capacity: schemaKeys(targetSchema.shape.capacity), overcommit: schemaKeys(targetSchema.shape.overcommit.unwrap()), aws: schemaKeys(awsTargetSchema), tls: schemaKeys(targetTlsSchema) },
+    { capacity: schemaKeys(targetSchema.shape.capacity), overcommit: schemaKeys(targetSchema.shape.overcommit.unwrap()), aws: schemaKeys(awsTargetSchema), tls: schemaKeys(targetTlsSchema), edge: schemaKeys(edgeSchema), certificates: ["issuer", "email", "caDirectory"] },
     schemaKeys(targetSchema),
 );
 
@@ -113,6 +127,76 @@ export function parseStackSettings(raw: RawStackSettings, stackFile: string): { 
         defaultTarget = [...targets.keys()][0];
     }
 
+    const edgeCertificateDomains = parseEdgeCertificates(raw.edgeCertificates, (path, message) => at([key("edgeCertificates"), ...path], message));
+    for (const { domain, part } of raw.clearTextCertificateParts ?? []) {
+        at([key("edgeCertificates"), domain, part], `is written in clear text in ${stackFile}: whoever reads the repository has it. Fix: remove it (pulumi config rm --path 'n8n-fleet:edgeCertificates["${domain}"].${part}'), then ${setCertificateCommand(domain, part as "certificate" | "key")}; if it is a key, also replace the certificate: this one has been exposed.`);
+    }
+
     if (problems.length > 0) return { ok: false, problems: problems.map((p) => (p.line === undefined ? { ...p, ...raw.locate?.(p.path) } : p)) };
-    return { ok: true, settings: { tenantsFile: tenantsFile as string, targets, defaultTarget } };
+    return { ok: true, settings: { tenantsFile: tenantsFile as string, targets, defaultTarget, edgeCertificateDomains } };
+}
+
+/** How an operator adds a certificate: as secrets, one `--path` per part. */
+function setCertificateCommand(domain: string, part: "certificate" | "key"): string {
+    const file = part === "certificate" ? `${domain}.fullchain.pem` : `${domain}.key.pem`;
+    return `pulumi config set --secret --path 'n8n-fleet:edgeCertificates["${domain}"].${part}' < ${file}`;
+}
+
+/** A stack file holds a secret as `{ secure: <ciphertext> }`; Pulumi hands the program the plain text. */
+function isEncrypted(value: unknown): boolean {
+    return value !== null && typeof value === "object" && typeof (value as { secure?: unknown }).secure === "string" && Object.keys(value).length === 1;
+}
+
+/**
+ * `n8n-fleet:edgeCertificates`: `{ "<host name>": { certificate: <PEM chain>, key: <PEM key> } }`,
+ * each part a secret. Returns the host names; every problem names the host name and part.
+ */
+export function parseEdgeCertificates(value: unknown, at: (path: (string | number)[], message: string) => void): string[] {
+    if (value === undefined) return [];
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        at([], `must map host names to { certificate, key }. Fix: ${setCertificateCommand("acme.n8n.example.com", "certificate")}, and the same for .key`);
+        return [];
+    }
+    const domains: string[] = [];
+    for (const [domain, entry] of Object.entries(value)) {
+        if (!HOST_NAME_PATTERN.test(domain)) {
+            at([domain], `"${domain}" is not a host name. Fix: use the tenant's lower-case host name, such as acme.n8n.example.com`);
+            continue;
+        }
+        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+            at([domain], `must be { certificate, key }. Fix: ${setCertificateCommand(domain, "certificate")}, and the same for .key`);
+            continue;
+        }
+        let complete = true;
+        for (const unknown of Object.keys(entry).filter((k) => k !== "certificate" && k !== "key")) {
+            at([domain, unknown], `unknown key "${unknown}". Fix: a certificate has exactly "certificate" (the PEM chain, leaf first) and "key" (its PEM private key).`);
+        }
+        for (const part of ["certificate", "key"] as const) {
+            const text = (entry as Record<string, unknown>)[part];
+            const pem = part === "certificate" ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
+            if (text === undefined) {
+                at([domain], `has no ${part}. Fix: ${setCertificateCommand(domain, part)}`);
+                complete = false;
+            } else if (typeof text === "string") {
+                // In a stack file a plain string is a secret in clear text; in Pulumi it is the decrypted value.
+                if (!pem.test(text)) {
+                    at([domain, part], `is not a PEM ${part === "certificate" ? "certificate chain" : "private key"}. Fix: ${setCertificateCommand(domain, part)}`);
+                    complete = false;
+                }
+            } else if (!isEncrypted(text)) {
+                at([domain, part], `must be the PEM text, set as a secret. Fix: ${setCertificateCommand(domain, part)}`);
+                complete = false;
+            }
+        }
+        if (complete) domains.push(domain);
+    }
+    return domains;
+}
+
+/** A certificate part written in clear text into a stack file: the repository would hold the key. */
+export function plainCertificateParts(value: unknown): { domain: string; part: string }[] {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return [];
+    return Object.entries(value).flatMap(([domain, entry]) =>
+        entry !== null && typeof entry === "object" ? Object.entries(entry).filter(([, text]) => typeof text === "string").map(([part]) => ({ domain, part })) : [],
+    );
 }

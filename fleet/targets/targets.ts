@@ -57,6 +57,49 @@ export const targetTlsSchema = z.strictObject({
         .meta({ description: "Folder holding ca.pem, cert.pem and key.pem on the machine that runs pulumi (as DOCKER_CERT_PATH): the daemon is verified against ca.pem and admits only this client certificate." }),
 });
 
+/** A host name: dot-separated DNS labels, lower case, at most 253 characters, at least two labels. */
+export const HOST_NAME_PATTERN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/** Let's Encrypt's production directory: the ACME default when a target names none. */
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+
+/** Where the edge's certificates come from. */
+export const edgeCertificatesSchema = z
+    .discriminatedUnion(
+        "issuer",
+        [
+            z.strictObject({
+                issuer: z.literal("acme").meta({ description: "Certificates from an ACME CA (Let's Encrypt by default), renewed by the edge." }),
+                email: z.email({ error: "write the ACME account's e-mail address, such as ops@example.com: the CA writes there before a certificate expires" }).meta({ description: "ACME account e-mail." }),
+                caDirectory: z
+                    .url({ protocol: /^https$/, error: "write the CA's ACME directory URL, such as https://acme-staging-v02.api.letsencrypt.org/directory" })
+                    .default(LETS_ENCRYPT_DIRECTORY)
+                    .meta({ description: `ACME directory URL. Default Let's Encrypt production (${LETS_ENCRYPT_DIRECTORY}); use the staging one first.` }),
+            }),
+            z.strictObject({
+                issuer: z.literal("internal").meta({ description: "The edge's own local CA: for local use and tests only; browsers must trust its root." }),
+            }),
+        ],
+        { error: 'write { issuer: acme, email: ops@example.com } (optionally caDirectory), or { issuer: internal } for local use' },
+    )
+    .meta({ description: "Where the edge's certificates come from: ACME (default Let's Encrypt) or the edge's internal CA." });
+
+/** One HTTPS edge (Caddy) on the target: every tenant at https://<its host name>/, no tenant port published. */
+export const edgeSchema = z
+    .strictObject({
+        baseDomain: z
+            .string()
+            .regex(HOST_NAME_PATTERN, { error: "write a lower-case domain such as n8n.example.com: tenants without a domain get <tenant id>.<baseDomain>" })
+            .optional()
+            .meta({ description: "Tenants without a `domain` of their own get `<tenant id>.<baseDomain>`." }),
+        httpPort: z.int().min(1).max(65535).default(80).meta({ description: "Host port of plain HTTP (redirects to HTTPS, ACME HTTP challenges). Default 80." }),
+        httpsPort: z.int().min(1).max(65535).default(443).meta({ description: "Host port of HTTPS. Default 443." }),
+        certificates: edgeCertificatesSchema,
+    })
+    .refine((edge) => edge.httpPort !== edge.httpsPort, { path: ["httpsPort"], error: "is the same port as httpPort. Fix: use two ports, such as 80 and 443" });
+
+export type EdgeSettings = z.infer<typeof edgeSchema>;
+
 export const targetSchema = z
     .strictObject({
         dockerHost: z
@@ -90,6 +133,14 @@ export const targetSchema = z
             .default({ cpu: 1, memory: 1 })
             .meta({ description: "How far the sum of tenant budgets may exceed capacity: 1 (default) means not at all." }),
         tls: targetTlsSchema.optional().meta({ description: "TLS client material for a tcp:// Docker host; required for one." }),
+        acceptSharedCookies: z
+            .literal(true, { error: "is true or absent. Fix: remove it, and give each tenant a host name of its own (an edge, or a url per tenant)" })
+            .optional()
+            .meta({
+                description:
+                    "For a machine where only its operator signs in (local use, tests): accept that tenants whose URLs share this target's host name share their browser cookies, each tenant's sign-in cookie reaching every other's n8n. Never for a host that serves clients: give it an edge.",
+            }),
+        edge: edgeSchema.optional().meta({ description: "An HTTPS edge (Caddy) in front of every tenant of this host: each at https://<its host name>/, no tenant port published." }),
     })
     // A Docker API without TLS is root on the host for anyone who reaches its port.
     .refine((target) => !target.dockerHost.startsWith("tcp://") || target.tls !== undefined, {

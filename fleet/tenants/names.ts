@@ -22,13 +22,14 @@ export interface TenantNames {
     database: string;
     /** PostgreSQL role n8n logs in with: `client_a_user`. */
     databaseUser: string;
-    networks: { backend: string; egress: string };
+    /** `edge` holds only the tenant's main and the target's edge (internal: no route out). */
+    networks: { backend: string; egress: string; edge: string };
     /**
      * The Linux bridge of each network on the Docker host (`com.docker.network.bridge.name`):
      * fixed, so that the host guard's firewall rules can name a tenant's traffic before its
      * networks exist, and unique per network. 15 characters, the kernel's limit.
      */
-    bridges: { backend: string; egress: string };
+    bridges: { backend: string; egress: string; edge: string };
     /** `files`: the folder workflows read and write files in (Read/Write Files from Disk). */
     volumes: { postgres: string; redis: string; n8n: string; files: string; backups: string };
     containers: { postgres: string; redis: string; main: string };
@@ -72,8 +73,8 @@ export function tenantNames(tenantId: string): TenantNames {
     return {
         database: `n8n_${sqlId}`,
         databaseUser: `${sqlId}_user`,
-        networks: { backend: `${tenantId}-backend`, egress: `${tenantId}-egress` },
-        bridges: { backend: bridgeName(`${tenantId}-backend`), egress: bridgeName(`${tenantId}-egress`) },
+        networks: { backend: `${tenantId}-backend`, egress: `${tenantId}-egress`, edge: `${tenantId}-edge` },
+        bridges: { backend: bridgeName(`${tenantId}-backend`), egress: bridgeName(`${tenantId}-egress`), edge: bridgeName(`${tenantId}-edge`) },
         volumes: {
             postgres: `${tenantId}-postgres-data`,
             redis: `${tenantId}-redis-data`,

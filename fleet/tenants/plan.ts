@@ -32,9 +32,20 @@ export interface BackupPlan {
     keep: { hourly: number; daily: number; weekly: number };
 }
 
+/** The tenant's owner, created by n8n itself from its environment at start (no setup page). */
+export interface OwnerPlan {
+    email: string;
+    firstName: string;
+    lastName: string;
+}
+
 export interface TenantPlan {
     id: string;
     target: Target;
+    /** Its host name behind the target's edge; undefined on a target without one. */
+    domain: string | undefined;
+    /** Set at provisioning when tenants.json names one (always on an edge target). */
+    owner: OwnerPlan | undefined;
     /** Host port of the editor on the target. */
     port: number;
     /** Public URL of the editor and webhooks, ending with `/`. */
@@ -119,10 +130,25 @@ export function budgetOf(settings: ResolvedSettings): TenantBudget {
 }
 
 /**
- * The tenant's public URL, normalised (lower-case host, default port dropped, ending with "/"):
- * its own `url`, else the target's public host and the tenant's port.
+ * The tenant's host name behind its target's edge: its own `domain`, else `<id>.<baseDomain>`;
+ * undefined on a target without an edge, or when neither is set (validation reports it).
  */
-export function tenantUrl(entry: Pick<TenantEntry, "url" | "port">, target: Pick<Target, "publicHost">): string {
+export function tenantDomain(entry: Pick<TenantEntry, "id" | "domain">, target: Pick<Target, "edge">): string | undefined {
+    if (!target.edge) return undefined;
+    return entry.domain ?? (target.edge.baseDomain === undefined ? undefined : `${entry.id}.${target.edge.baseDomain}`);
+}
+
+/**
+ * The tenant's public URL, normalised (lower-case host, default port dropped, ending with "/"):
+ * behind an edge `https://<its host name>/` (with the edge's port when not 443); else its own
+ * `url`, else the target's public host and the tenant's port.
+ */
+export function tenantUrl(entry: Pick<TenantEntry, "id" | "url" | "port" | "domain">, target: Pick<Target, "publicHost" | "edge">): string {
+    if (target.edge) {
+        const domain = tenantDomain(entry, target);
+        if (domain === undefined) throw new Error(`internal: tenant ${entry.id} behind an edge has no host name; validation reports it first`);
+        return new URL(`https://${domain}:${target.edge.httpsPort}/`).href;
+    }
     return new URL(entry.url ?? `http://${target.publicHost}:${entry.port}/`).href;
 }
 
@@ -138,6 +164,8 @@ export function planTenant(entry: TenantEntry, settings: ResolvedSettings, targe
     return {
         id: entry.id,
         target,
+        domain: tenantDomain(entry, target),
+        owner: entry.owner,
         port: entry.port,
         url: tenantUrl(entry, target),
         n8nVersion: settings.n8nVersion,

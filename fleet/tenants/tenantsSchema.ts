@@ -7,6 +7,7 @@ import { z } from "zod";
 import { TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN } from "./names";
 import { isTimeZone } from "./timezone";
 import { ALLOWED_ENV_NAME, reservedEnvReason } from "./reservedEnv";
+import { HOST_NAME_PATTERN } from "../targets/targets";
 
 /** A URL that is only scheme, host and port (a trailing "/" is fine): no path, query, fragment or user. */
 function isHostRoot(url: string): boolean {
@@ -219,7 +220,26 @@ export const tenantSchema = defaultsSchema.extend({
                 `${JSON.stringify(issue.input)} is more than a scheme, a host and a port. Fix: give the tenant a host name of its own, such as "https://acme.n8n.example.com"; n8n serves its editor, API and webhooks at the root of a host, and its login cookie covers the whole host, so tenants under one host name would share logins`,
         })
         .optional()
-        .meta({ description: "Public URL of the tenant's editor and webhooks. Default `http://<target publicHost>:<port>`." }),
+        .meta({ description: "Public URL of the tenant's editor and webhooks, on a target without an edge. Default `http://<target publicHost>:<port>`." }),
+    domain: z
+        .string()
+        .regex(HOST_NAME_PATTERN, {
+            error: (issue) =>
+                `${JSON.stringify(issue.input)} is not a host name. Fix: write a lower-case host name of two labels or more, such as "acme.n8n.example.com" (no scheme, port, path or trailing dot)`,
+        })
+        .optional()
+        .meta({ description: "Host name of the tenant on a target with an edge: its editor and webhooks are at https://<domain>/. Default `<id>.<the target's edge.baseDomain>`." }),
+    owner: z
+        .strictObject({
+            email: z.email({ error: (issue) => `${JSON.stringify(issue.input)} is not an e-mail address. Fix: write the client's address, such as "owner@acme.example"` }).meta({ description: "The owner's e-mail: the sign-in name." }),
+            firstName: z.string().min(1).max(32).meta({ description: "The owner's first name." }),
+            lastName: z.string().min(1).max(32).meta({ description: "The owner's last name." }),
+        })
+        .optional()
+        .meta({
+            description:
+                "The tenant's owner, set at provisioning with a generated password (`pulumi stack output ownerPasswords --show-secrets`), so that no owner-setup page is ever open. Required on a target with an edge.",
+        }),
 });
 
 export const tenantsFileSchema = z

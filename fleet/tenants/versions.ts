@@ -1,10 +1,11 @@
-import { hostGuard, n8n, postgres, redis } from "./pins.json";
+import { caddy, hostGuard, n8n, postgres, redis } from "./pins.json";
 
 /** The versions the fleet runs unless a tenant pins another n8n version. */
 export const PINNED = {
     n8n,
     postgres,
     redis,
+    caddy,
 } as const;
 
 /**
@@ -13,6 +14,11 @@ export const PINNED = {
  * script in it, never dockerd.
  */
 export const PINNED_HOST_GUARD_IMAGE = hostGuard;
+
+/** The image of a target's HTTPS edge, by exact tag. */
+export function edgeImage(): string {
+    return `caddy:${PINNED.caddy}`;
+}
 
 /** Every image one tenant runs, by exact tag. The runner sidecar always matches n8n's version. */
 export interface TenantImages {

@@ -36,6 +36,11 @@ export const HINTS: FieldHints = {
     outbound: 'write { "allowHostnames": ["api.partner.example"], "allowIpRanges": ["10.20.0.0/16"] }',
     allowHostnames: 'write a list of host names, such as ["api.partner.example", "*.partner.example"]',
     allowIpRanges: 'write a list of ranges in CIDR form, such as ["10.20.0.0/16"]',
+    domain: 'write a lower-case host name, such as "acme.n8n.example.com"',
+    owner: 'write { "email": "owner@acme.example", "firstName": "Ada", "lastName": "Lovelace" }',
+    email: 'write an e-mail address, such as "owner@acme.example"',
+    firstName: "write the owner's first name, 1 to 32 characters",
+    lastName: "write the owner's last name, 1 to 32 characters",
 };
 
 export const allowedKeys = keysByOwner(
@@ -45,6 +50,7 @@ export const allowedKeys = keysByOwner(
         resources: schemaKeys(defaultsSchema.shape.resources.unwrap()),
         database: schemaKeys(rdsDatabaseSchema),
         outbound: schemaKeys(defaultsSchema.shape.outbound.unwrap()),
+        owner: schemaKeys(tenantSchema.shape.owner.unwrap()),
     },
     schemaKeys(tenantsFileSchema),
 );

@@ -19,7 +19,7 @@ import { indexStagedFiles, replaceStagedSetting } from "./n8nInContainer";
  * host is never dialled: the test applies the registrations to its private daemon (DOCKER_HOST).
  */
 export const DOCKER_TEST_TARGETS = {
-    local: { dockerHost: "ssh://deploy@docker-test.invalid", publicHost: "localhost", publishAddress: "0.0.0.0", capacity: { cpus: 16, memoryGb: 32 } },
+    local: { dockerHost: "ssh://deploy@docker-test.invalid", publicHost: "localhost", acceptSharedCookies: true, publishAddress: "0.0.0.0", capacity: { cpus: 16, memoryGb: 32 } },
 };
 
 /** Two active tenants, one with two workers, and a suspended one, at the default budget: what the fleet test proves things on. */

@@ -171,7 +171,7 @@ before(async () => {
     const run = await runFleet({
         // beta may call 127.0.0.1 (standing in for a partner's private service); alpha may not.
         tenants: { tenants: TENANT_IDS.map((id, i) => ({ id, port: 5801 + i, concurrency: 5, ...(id === "beta" ? { outbound: { allowIpRanges: ["127.0.0.1/32"] } } : {}) })) },
-        targets: { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } },
+        targets: { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } } },
         defaultTarget: "local",
     });
     for (const id of TENANT_IDS) {

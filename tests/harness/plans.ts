@@ -8,7 +8,7 @@ import type { TenantPlan } from "../../fleet/tenants/plan";
 import type { Targets } from "../../fleet/targets/targets";
 
 /** One local Docker host the size of the architecture notes' example server. */
-export const LOCAL_TARGETS = { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } };
+export const LOCAL_TARGETS = { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } } };
 
 /** Targets as the stack config would declare them; throws on a broken declaration. */
 export function targetsOf(raw: unknown = LOCAL_TARGETS): Targets {

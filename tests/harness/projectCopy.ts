@@ -15,7 +15,7 @@ const CODE = ["scripts", "fleet", "package.json", "tsconfig.json", "Pulumi.yaml"
 /** One local Docker host, as a stack file declares it. */
 export const LOCAL_STACK_CONFIG = {
     "n8n-fleet:tenantsFile": "tenants.json",
-    "n8n-fleet:targets": { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", capacity: { cpus: 16, memoryGb: 32 } } },
+    "n8n-fleet:targets": { local: { dockerHost: "unix:///var/run/docker.sock", publicHost: "localhost", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } } },
 };
 
 /** The text of a `Pulumi.<stack>.yaml` holding this config. */

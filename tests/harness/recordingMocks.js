@@ -6,6 +6,10 @@
  */
 const crypto = require("node:crypto");
 const pulumi = require("@pulumi/pulumi");
+const bcrypt = require("bcryptjs");
+
+/** bcrypt's own base64 alphabet, for a salt derived from a resource name. */
+const BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** The marker the SDK wraps secret values in on the wire. */
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -33,7 +37,13 @@ function mockState(args, exitCodes) {
             return args.inputs.attach && exitCodes[args.inputs.name] !== undefined ? { ...args.inputs, exitCode: exitCodes[args.inputs.name] } : args.inputs;
         case "random:index/randomPassword:RandomPassword":
             // Stable per resource, as a real password is once it is in the state: two runs compare like two updates.
-            return { ...args.inputs, result: crypto.createHash("sha512").update(`password:${args.name}`).digest("base64url").slice(0, args.inputs.length) };
+        {
+            const result = crypto.createHash("sha512").update(`password:${args.name}`).digest("base64url").slice(0, args.inputs.length);
+            // A real bcrypt hash of the result (cost 10, as the provider's), with a salt fixed per resource.
+            const salt = [...crypto.createHash("sha256").update(`salt:${args.name}`).digest()].slice(0, 22).map((b) => BCRYPT_ALPHABET[b % 64]).join("");
+            const bcryptHash = bcrypt.hashSync(result, `$2a$10$${salt}`);
+            return { ...args.inputs, result, bcryptHash };
+        }
         case "docker:index/remoteImage:RemoteImage": {
             const digest = crypto.createHash("sha256").update(args.inputs.name).digest("hex");
             return { ...args.inputs, imageId: `sha256:${digest}`, repoDigest: `${args.inputs.name.split(":")[0]}@sha256:${digest}` };

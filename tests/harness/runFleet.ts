@@ -12,8 +12,8 @@ export const PROJECT_ROOT = resolve(__dirname, "..", "..");
 
 /** Two hosts, so tests can place tenants on either. */
 export const TEST_TARGETS = {
-    "eu-1": { dockerHost: "ssh://deploy@eu-1.example.com", publicHost: "eu-1.example.com", capacity: { cpus: 16, memoryGb: 32 } },
-    "us-1": { dockerHost: "ssh://deploy@us-1.example.com", publicHost: "us-1.example.com", capacity: { cpus: 16, memoryGb: 32 } },
+    "eu-1": { dockerHost: "ssh://deploy@eu-1.example.com", publicHost: "eu-1.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } },
+    "us-1": { dockerHost: "ssh://deploy@us-1.example.com", publicHost: "us-1.example.com", acceptSharedCookies: true, capacity: { cpus: 16, memoryGb: 32 } },
 };
 
 export interface FleetRun {

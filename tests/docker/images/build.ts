@@ -24,7 +24,10 @@ import {
 import { isIP } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { PINNED, PINNED_HOST_GUARD_IMAGE, TenantImages, tenantImages } from "../../../fleet/tenants/versions";
+import { PINNED, PINNED_HOST_GUARD_IMAGE, TenantImages, edgeImage, tenantImages } from "../../../fleet/tenants/versions";
+
+/** Every image the fleet pins for a tenant, and the edge's Caddy. */
+export type StandInImages = TenantImages & { caddy: string };
 import { unmountUnder } from "../daemon";
 
 /** Where the n8n and runner containers see the npm install of n8n (its flat `node_modules`). */
@@ -41,8 +44,8 @@ export interface N8nInstallMount {
 
 /** What {@link ensureImages} did. */
 export interface EnsuredImages {
-    /** The references now present in the daemon, exactly as `tenantImages(PINNED.n8n)` names them. */
-    images: TenantImages;
+    /** The references now present in the daemon, exactly as `tenantImages(PINNED.n8n)` and `edgeImage()` name them. */
+    images: StandInImages;
     /** `daemon`: already there; `cache`: loaded from the machine's cache; `build`: built now (and cached). */
     source: "daemon" | "cache" | "build";
     /** Duration of each phase that ran, in order. */
@@ -65,12 +68,13 @@ const NODE_BINARY = join(__dirname, "..", "..", "..", "node_modules", "node", "b
 const KEY_LABEL = "n8n-fleet.stand-in-key";
 
 /** Each pinned reference, the folder it is built from, and whether the build needs Node 24. */
-function builds(images: TenantImages): readonly { folder: string; ref: string; withNode: boolean }[] {
+function builds(images: StandInImages): readonly { folder: string; ref: string; withNode: boolean }[] {
     return [
         { folder: "postgres", ref: images.postgres, withNode: false },
         { folder: "redis", ref: images.redis, withNode: false },
         { folder: "n8n", ref: images.n8n, withNode: true },
         { folder: "runners", ref: images.runners, withNode: true },
+        { folder: "caddy", ref: images.caddy, withNode: false },
         // The targets' host guard: a shell and iptables, as the pinned docker:dind image has them.
         { folder: "host-guard", ref: PINNED_HOST_GUARD_IMAGE, withNode: false },
     ];
@@ -161,7 +165,7 @@ function n8nInstallProblem(version: string): string | undefined {
  */
 export async function ensureImages(daemon: { host: string }, options: EnsureImagesOptions = {}): Promise<EnsuredImages> {
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const images = tenantImages(PINNED.n8n);
+    const images: StandInImages = { ...tenantImages(PINNED.n8n), caddy: edgeImage() };
     const problem = n8nInstallProblem(PINNED.n8n);
     if (problem) throw new Error(problem);
     if (!existsSync(NODE_BINARY)) throw new Error(`${NODE_BINARY} is missing: run npm ci first (the images copy the project's Node 24 binary)`);
