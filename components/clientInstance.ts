@@ -3,11 +3,11 @@ import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import type { TenantPlan } from "../fleet/tenants/plan";
 import { createHash } from "node:crypto";
+import { tenantCgroupParent } from "../fleet/containers/envelopes";
 import { ContainerSpec, TenantNetwork, TenantRuntime, TenantSecrets, TenantVolume, envList, fileDirs, tmpfsOptions } from "../fleet/containers/containerSpec";
 import { OUT_DIR } from "../fleet/containers/filesWriter";
 import { SERVICE_HOSTS } from "../fleet/tenants/names";
 import { tenantContainers } from "../fleet/containers/tenantContainers";
-import { stableCpus } from "../fleet/forms/dockerForms";
 import { LABELS, containerLabels, volumeLabels, networkLabels, runVolumeLabels } from "../fleet/containers/labels";
 import type { DockerHost } from "./dockerHost";
 import { loadRdsDatabase } from "./rdsLoader";
@@ -216,7 +216,9 @@ export class ClientInstance extends pulumi.ComponentResource {
                     ports: running ? absentIfEmpty(spec.ports) : undefined,
                     memory: spec.limits.memoryMb,
                     memorySwap: spec.limits.memoryMb,
-                    cpus: stableCpus(spec.limits.cpus),
+                    // CPU by weight inside the tenant's envelope, whose quota is the tenant's budget (fleet/tenants/sizing.ts).
+                    cpuShares: spec.limits.cpuShares,
+                    cgroupParent: tenantCgroupParent(args.fleet, plan),
                     healthcheck: spec.healthcheck,
                     // A suspended tenant's containers exist but never start; its label forces their replacement both ways.
                     restart: running && !spec.runsOnce ? "unless-stopped" : "no",
@@ -258,6 +260,8 @@ export class ClientInstance extends pulumi.ComponentResource {
             const dependsOn = [
                 // No tenant container runs on a host before the guard's rules are in place.
                 args.host.guard,
+                // Nor before its envelope holds the tenant's limits.
+                args.host.envelopes,
                 ...spec.after.map((earlier) => awaited.get(earlier) ?? fail(`internal: ${spec.name} is declared before ${earlier}, which it needs`)),
             ];
             const container = declare(spec, dependsOn);

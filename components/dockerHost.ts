@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import type { Target } from "../fleet/targets/targets";
 import type { TenantPlan } from "../fleet/tenants/plan";
-import { hostGuardContainer } from "../fleet/containers/hostGuard";
+import { HostGuardSpec, hostGuardContainer } from "../fleet/containers/hostGuard";
+import { EnvelopeKeeperSpec, envelopeKeeperContainer } from "../fleet/containers/envelopes";
 import { stableCpus } from "../fleet/forms/dockerForms";
 import { envList, tmpfsOptions } from "../fleet/containers/containerSpec";
 import { LABELS } from "../fleet/containers/labels";
@@ -32,6 +33,11 @@ export class DockerHost extends pulumi.ComponentResource {
      * every tenant container waits for it, so none ever runs on this host without them.
      */
     public readonly guard: docker.Container;
+    /**
+     * The envelope keeper (fleet/containers/envelopes.ts), healthy once every tenant's cgroup holds
+     * its limits: every tenant container waits for it and runs under its tenant's cgroup.
+     */
+    public readonly envelopes: docker.Container;
 
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("n8n-fleet:index:DockerHost", name, {}, opts);
@@ -41,47 +47,53 @@ export class DockerHost extends pulumi.ComponentResource {
             { parent: this },
         );
         const guard = hostGuardContainer(args.fleet, name, args.tenants);
+        const envelopes = envelopeKeeperContainer(args.fleet, name, args.tenants);
         this.images = new Map(
-            [...new Set([...args.images, guard.image])].map((ref): [string, docker.RemoteImage] => [
+            [...new Set([...args.images, guard.image, envelopes.image])].map((ref): [string, docker.RemoteImage] => [
                 ref,
                 // keepLocally: another stack or a rollback may still run this tag.
                 new docker.RemoteImage(`${name}-image-${ref}`, { name: ref, keepLocally: true }, { parent: this, provider: this.provider }),
             ]),
         );
-        this.guard = new docker.Container(
-            `${name}-host-guard`,
-            {
-                name: guard.name,
-                image: this.imageId(guard.image),
-                command: guard.command,
-                envs: envList(guard.environment),
-                // The host's own network namespace: its rules are the host's.
-                networkMode: "host",
-                user: "0:0",
-                capabilities: { drops: ["ALL"], adds: guard.addCapabilities },
-                securityOpts: ["no-new-privileges:true"],
-                readOnly: true,
-                tmpfs: Object.fromEntries(guard.tmpfs.map((t) => [t.path, tmpfsOptions(t)])),
-                memory: guard.memoryMb,
-                memorySwap: guard.memoryMb,
-                cpus: stableCpus(guard.cpus),
-                healthcheck: guard.healthcheck,
-                restart: "unless-stopped",
-                mustRun: true,
-                wait: true,
-                waitTimeout: 120,
-                destroyGraceSeconds: 10,
-                stopTimeout: 10,
-                logDriver: "local",
-                labels: [
-                    { label: LABELS.fleet, value: args.fleet },
-                    { label: LABELS.role, value: "host-guard" },
-                ],
-            },
-            // Its name follows its rules: a new guard applies them before the old one goes.
-            { parent: this, provider: this.provider },
-        );
-        this.registerOutputs({ images: [...this.images.keys()], guard: this.guard.name });
+        const labels = (role: string) => [
+            { label: LABELS.fleet, value: args.fleet },
+            { label: LABELS.role, value: role },
+        ];
+        // A host agent: a shell script of the fleet in a read-only container that keeps something of the host in place.
+        // Its name follows what it applies: a new one applies it before the old one goes.
+        const agent = (resource: string, role: string, spec: HostGuardSpec | EnvelopeKeeperSpec, access: Pick<docker.ContainerArgs, "networkMode" | "capabilities" | "mounts">) =>
+            new docker.Container(
+                resource,
+                {
+                    name: spec.name,
+                    image: this.imageId(spec.image),
+                    command: spec.command,
+                    envs: envList(spec.environment),
+                    user: "0:0",
+                    ...access,
+                    securityOpts: ["no-new-privileges:true"],
+                    readOnly: true,
+                    tmpfs: Object.fromEntries(spec.tmpfs.map((t) => [t.path, tmpfsOptions(t)])),
+                    memory: spec.memoryMb,
+                    memorySwap: spec.memoryMb,
+                    cpus: stableCpus(spec.cpus),
+                    healthcheck: spec.healthcheck,
+                    restart: "unless-stopped",
+                    mustRun: true,
+                    wait: true,
+                    waitTimeout: 120,
+                    destroyGraceSeconds: 10,
+                    stopTimeout: 10,
+                    logDriver: "local",
+                    labels: labels(role),
+                },
+                { parent: this, provider: this.provider },
+            );
+        // The host's own network namespace: its rules are the host's.
+        this.guard = agent(`${name}-host-guard`, "host-guard", guard, { networkMode: "host", capabilities: { drops: ["ALL"], adds: guard.addCapabilities } });
+        // The host's cgroup file system, and nothing else: no network, one capability.
+        this.envelopes = agent(`${name}-envelopes`, "envelopes", envelopes, { networkMode: "none", capabilities: { drops: ["ALL"], adds: envelopes.addCapabilities }, mounts: envelopes.mounts });
+        this.registerOutputs({ images: [...this.images.keys()], guard: this.guard.name, envelopes: this.envelopes.name });
     }
 
     /** Image ID of a reference declared in `images`, so containers follow the pulled image. */

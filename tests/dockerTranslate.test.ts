@@ -55,8 +55,14 @@ describe("translating the program's registrations into Docker Engine API request
         assert.throws(() => translateNetwork({ ...backend, inputs: { ...backend.inputs, driver: "overlay" } }), /network alpha-backend: the Docker translator does not know input "driver"/);
     });
 
-    test("cpus become NanoCpus exactly as the provider parses them", () => {
-        for (const container of containers()) assert.equal(BigInt(plan(container).create.HostConfig?.NanoCpus ?? 0), parseCpus(container.inputs.cpus), container.name);
+    test("cpus become NanoCpus exactly as the provider parses them; CPU shares and the cgroup parent go as declared", () => {
+        for (const container of containers()) {
+            const hostConfig = plan(container).create.HostConfig;
+            assert.equal(BigInt(hostConfig?.NanoCpus ?? 0), container.inputs.cpus === undefined ? 0n : parseCpus(container.inputs.cpus), container.name);
+            assert.equal(hostConfig?.CpuShares, container.inputs.cpuShares, container.name);
+            assert.equal(hostConfig?.CgroupParent, container.inputs.cgroupParent, container.name);
+        }
+        assert.match(named("alpha-n8n").inputs.cgroupParent, /^\/n8n-fleet-[0-9a-f]{10}\/alpha$/);
         const main = named("alpha-n8n");
         const withCpus = (cpus: string) => translateContainer({ ...main, inputs: { ...main.inputs, cpus } }, "image").create.HostConfig?.NanoCpus;
         assert.equal(withCpus("0.37"), 370_000_000);
@@ -123,9 +129,9 @@ describe("translating the program's registrations into Docker Engine API request
     test("a suspended tenant's containers are created but neither started nor waited on; an active tenant's are waited on for their declared waitTimeout", () => {
         for (const container of containers()) {
             const { lifecycle } = plan(container);
-            // The host guard belongs to no tenant: it always runs, awaited healthy. The one-shots that set a
-            // tenant's volume owners and write its containers' files run whatever the tenant's status, awaited to their end.
-            const alwaysRuns = ["host-guard", "volume-owners", "files-writer"].includes(labelOf(container, LABELS.role) ?? "");
+            // The host agents (guard, envelope keeper) belong to no tenant: they always run, awaited healthy. The one-shots
+            // that set a tenant's volume owners and write its containers' files run whatever the tenant's status, awaited to their end.
+            const alwaysRuns = ["host-guard", "envelopes", "volume-owners", "files-writer"].includes(labelOf(container, LABELS.role) ?? "");
             const active = labelOf(container, LABELS.status) === "active" || alwaysRuns;
             // The final backup of an archived tenant runs, awaited to its end rather than to health.
             assert.equal(lifecycle.start, active || labelOf(container, LABELS.status) === "archived", container.name);

@@ -109,6 +109,27 @@ describe("host names", () => {
         assert.match(formatProblems(under.ok ? [] : under.problems), /tenants\[1\]\.url: .*a\.shop\.example\.com, under shop\.example\.com/);
         assert.ok(onPlain([{ id: "a", port: 5701, url: "http://a.example.com:5701/" }, { id: "b", port: 5702, url: "http://b.example.com:5702/" }]).ok, "siblings are refused");
         assert.ok(onPlain([{ id: "a", port: 5701 }, { id: "b", port: 5702 }], { ...PLAIN_TARGET, acceptSharedCookies: true }).ok, "the target's acceptance is ignored");
+        // The suggested URLs keep the scheme and port; for an IP address there is no sibling name to suggest.
+        const https = onPlain([{ id: "a", port: 5701, url: "https://n8n.example.com:8443/" }, { id: "b", port: 5702, url: "https://n8n.example.com:9443/" }]);
+        assert.match(formatProblems(https.ok ? [] : https.problems), /such as https:\/\/a\.n8n\.example\.com:8443\/ and https:\/\/b\.n8n\.example\.com:9443\//);
+        const ip = onPlain([{ id: "a", port: 5701, url: "http://203.0.113.5:5701/" }, { id: "b", port: 5702, url: "http://203.0.113.5:5702/" }]);
+        assert.match(formatProblems(ip.ok ? [] : ip.problems), /a DNS name of its own \(an IP address is one host for all\)/);
+    });
+
+    test("shared cookies must be accepted by both targets, in either order, and a plain URL may not share an edge tenant's host name", () => {
+        const accepting = { ...PLAIN_TARGET, acceptSharedCookies: true };
+        const other = { ...PLAIN_TARGET, dockerHost: "ssh://deploy@us-2.example.com" };
+        for (const [first, second] of [["us", "us2"], ["us2", "us"]]) {
+            const result = validate(JSON.stringify({ tenants: [{ id: "a", port: 5701, target: first }, { id: "b", port: 5702, target: second }] }), { targets: targetsOf({ us: accepting, us2: other }), defaultTarget: "us" });
+            assert.equal(result.ok, false, `${first} then ${second}: accepted by one target only`);
+            assert.match(formatProblems(result.ok ? [] : result.problems), /acceptSharedCookies: true on target "us2"/);
+        }
+        // a.n8n.example.com is an edge tenant's; a plain url on it, or above it, shares its cookies.
+        for (const url of ["http://a.n8n.example.com:8080/", "http://n8n.example.com:8080/"]) {
+            const result = validate(JSON.stringify({ tenants: [{ id: "a", port: 5701, owner: OWNER }, { id: "b", port: 5702, target: "us", url }] }), { targets: targetsOf(TARGETS), defaultTarget: "eu" });
+            assert.equal(result.ok, false, `${url} beside https://a.n8n.example.com/`);
+            assert.match(formatProblems(result.ok ? [] : result.problems), /tenants\[1\]\.url: .*"a" \(tenants\[0\], its default from edge\.baseDomain\)/);
+        }
     });
 
     test("not a host name, a url behind an edge, a domain without an edge, no host name at all, and no owner", () => {

@@ -71,22 +71,25 @@ describe("every edit of a tenant does what the README's table says, and nothing 
         { edit: "another URL", acme: { url: "https://acme.example.com" }, expected: { main: "replace", worker: "replace" } },
         { edit: "an extra n8n variable", acme: { env: { N8N_SMTP_HOST: "smtp.example.com" } }, expected: { main: "replace", worker: "replace" } },
         { edit: "another concurrency", acme: { concurrency: 20 }, expected: { worker: "replace" } },
+        // The envelope's limits are the keeper's (a new keeper, created before the old one goes); memory
+        // limits change in place (docker update) where no setting follows them (the backups, the runner).
         {
             edit: "a bigger budget",
             acme: { resources: { cpus: 4, memoryGb: 8 } },
-            expected: { postgres: "replace", redis: "replace", backup: ["replace", "replace"], main: "replace", worker: "replace", runner: "replace" },
+            expected: { "eu-1-envelopes": "replace", postgres: "replace", redis: "replace", backup: ["update", "update"], main: "replace", worker: "replace", runner: "update" },
         },
         // The new worker and its runner get their files on run volumes of their own, written by a new files writer.
         {
             edit: "a second worker",
             acme: { workers: 2 },
             expected: {
+                "eu-1-envelopes": "replace",
                 postgres: "replace",
                 redis: "replace",
-                backup: ["replace", "replace"],
+                backup: ["update", "update"],
                 main: "replace",
                 worker: ["create", "replace"],
-                runner: ["create", "replace"],
+                runner: ["create", "update"],
                 "files-writer": "replace",
                 run: ["create", "create"],
             },
@@ -132,9 +135,10 @@ describe("every edit of a tenant does what the README's table says, and nothing 
     test("adding a tenant changes nothing of the others", async () => {
         const after = await runFleet({ tenants: fleetOf(ACME, GLOBEX, { id: "initech", port: 5703 }) });
         const changes = changesBetween(base, after);
-        // The host guard's rules cover the new tenant's networks too: a new guard replaces the old one.
-        for (const [name, change] of changes) if (!name.startsWith("initech") && !isHostGuard(name)) assert.equal(change, "none", name);
+        // The host guard's rules cover the new tenant's networks too, and the keeper holds its envelope: each replaced by a new one.
+        for (const [name, change] of changes) if (!name.startsWith("initech") && !isHostGuard(name) && name !== "eu-1-envelopes") assert.equal(change, "none", name);
         assert.equal(changes.get("eu-1-host-guard"), "replace");
+        assert.equal(changes.get("eu-1-envelopes"), "replace");
     });
 });
 

@@ -28,10 +28,11 @@ before(async () => {
 const tenantOf = (resource: Registration) => resource.inputs.labels?.find((l: { label: string }) => l.label === "n8n-fleet.tenant")?.value;
 const containersOf = (id: string) => run.ofType(TYPES.container).filter((c) => tenantOf(c) === id);
 const roleOf = (resource: Registration) => resource.inputs.labels?.find((l: { label: string }) => l.label === "n8n-fleet.role")?.value;
-/** A target's host guard: a child of the target's DockerHost, of no tenant. */
+/** A target's host agents (its guard, its envelope keeper): children of the target's DockerHost, of no tenant. */
 const isHostGuard = (c: Registration) => c.parent.includes("$n8n-fleet:index:DockerHost::");
 const hostGuard = (target: string) => run.named(`${target}-host-guard`);
-/** The containers of the tenants: all but the hosts' guards. */
+const envelopeKeeper = (target: string) => run.named(`${target}-envelopes`);
+/** The containers of the tenants: all but the hosts' agents. */
 const tenantContainers = () => run.ofType(TYPES.container).filter((c) => !isHostGuard(c));
 /** The tenant's files writer: the only container given files (as uploads), which it copies into each container's run volume. */
 const writerOf = (id: string) => run.ofType(TYPES.container).find((c) => tenantOf(c) === id && roleOf(c) === "files-writer") as Registration;
@@ -65,11 +66,13 @@ describe("networks", () => {
                 assert.ok(network.name.startsWith(`${tenantOf(c)}-`), `${c.name} is attached to ${network.name}`);
             }
         }
-        // The only containers of no tenant: one host guard per target, on the host's own network and no tenant's.
-        assert.deepEqual(run.ofType(TYPES.container).filter((c) => tenantOf(c) === undefined).map((c) => c.name).sort(), ["eu-1-host-guard", "us-1-host-guard"]);
+        // The only containers of no tenant: per target, a host guard on the host's own network and an envelope keeper on none.
+        assert.deepEqual(run.ofType(TYPES.container).filter((c) => tenantOf(c) === undefined).map((c) => c.name).sort(), ["eu-1-envelopes", "eu-1-host-guard", "us-1-envelopes", "us-1-host-guard"]);
         for (const target of ["eu-1", "us-1"]) {
             assert.equal(hostGuard(target).inputs.networkMode, "host");
             assert.equal(hostGuard(target).inputs.networksAdvanced, undefined);
+            assert.equal(envelopeKeeper(target).inputs.networkMode, "none");
+            assert.equal(envelopeKeeper(target).inputs.networksAdvanced, undefined);
         }
     });
 
@@ -259,11 +262,14 @@ describe("wiring", () => {
             const guard = hostGuard(targetOf(id));
             assert.equal(guard.inputs.wait, true, `${guard.name} is not awaited healthy`);
             for (const c of containersOf(id)) assert.ok(containerDeps(c).includes(urnOf(guard)), `${c.name} may run before the host guard's rules are in place`);
+            const keeper = envelopeKeeper(targetOf(id));
+            assert.equal(keeper.inputs.wait, true, `${keeper.name} is not awaited healthy`);
+            for (const c of containersOf(id)) assert.ok(containerDeps(c).includes(urnOf(keeper)), `${c.name} may run before its envelope holds the tenant's limits`);
             const [owners] = container(id, "volume-owners");
             // Every container given files starts after the one-shot that writes them into its run volume.
             const writer = writerOf(id);
             assert.deepEqual([writer.inputs.attach, writer.inputs.restart, writer.inputs.wait], [true, "no", false], "the files writer is awaited to its end");
-            assert.deepEqual(containerDeps(writer), [urnOf(guard)]);
+            assert.deepEqual(containerDeps(writer), [urnOf(guard), urnOf(keeper)]);
             const [postgres] = container(id, "postgres");
             const [redis] = container(id, "redis");
             const [main] = container(id, "main");
@@ -274,21 +280,21 @@ describe("wiring", () => {
                 [true, "no", false],
                 "the volume owners one-shot is awaited to its end",
             );
-            assert.deepEqual(containerDeps(owners), [urnOf(guard)]);
-            for (const store of [postgres, redis]) assert.deepEqual(containerDeps(store).sort(), [urnOf(guard), urnOf(writer)].sort(), store.name);
+            assert.deepEqual(containerDeps(owners), [urnOf(guard), urnOf(keeper)]);
+            for (const store of [postgres, redis]) assert.deepEqual(containerDeps(store).sort(), [urnOf(guard), urnOf(keeper), urnOf(writer)].sort(), store.name);
             assert.deepEqual(
                 [preUpgrade.inputs.attach, preUpgrade.inputs.restart, preUpgrade.inputs.command.slice(1)],
                 [true, "no", ["once", "before-n8n-2.41.1"]],
                 "the backup before this version is a one-shot awaited to its end",
             );
-            assert.deepEqual(containerDeps(preUpgrade).sort(), [urnOf(guard), urnOf(writer), urnOf(owners), urnOf(postgres)].sort());
-            assert.deepEqual(containerDeps(run.named(`${id}-backup`)).sort(), [urnOf(guard), urnOf(writer), urnOf(owners), urnOf(postgres), urnOf(preUpgrade)].sort());
-            assert.deepEqual(containerDeps(main).sort(), [urnOf(guard), urnOf(writer), urnOf(owners), urnOf(postgres), urnOf(preUpgrade), urnOf(redis)].sort());
+            assert.deepEqual(containerDeps(preUpgrade).sort(), [urnOf(guard), urnOf(keeper), urnOf(writer), urnOf(owners), urnOf(postgres)].sort());
+            assert.deepEqual(containerDeps(run.named(`${id}-backup`)).sort(), [urnOf(guard), urnOf(keeper), urnOf(writer), urnOf(owners), urnOf(postgres), urnOf(preUpgrade)].sort());
+            assert.deepEqual(containerDeps(main).sort(), [urnOf(guard), urnOf(keeper), urnOf(writer), urnOf(owners), urnOf(postgres), urnOf(preUpgrade), urnOf(redis)].sort());
             const workers = container(id, "worker");
             for (const worker of workers) {
-                assert.deepEqual(containerDeps(worker).sort(), [urnOf(guard), urnOf(writer), urnOf(owners), urnOf(postgres), urnOf(preUpgrade), urnOf(redis), urnOf(main)].sort(), `${worker.name} may start before the main has migrated`);
+                assert.deepEqual(containerDeps(worker).sort(), [urnOf(guard), urnOf(keeper), urnOf(writer), urnOf(owners), urnOf(postgres), urnOf(preUpgrade), urnOf(redis), urnOf(main)].sort(), `${worker.name} may start before the main has migrated`);
             }
-            container(id, "runner").forEach((runner, i) => assert.deepEqual(containerDeps(runner).sort(), [urnOf(guard), urnOf(writer), urnOf(workers[i])].sort()));
+            container(id, "runner").forEach((runner, i) => assert.deepEqual(containerDeps(runner).sort(), [urnOf(guard), urnOf(keeper), urnOf(writer), urnOf(workers[i])].sort()));
         }
     });
 
@@ -320,18 +326,43 @@ describe("wiring", () => {
 });
 
 describe("limits and hardening", () => {
-    test("every container has a memory limit, no extra swap and a CPU quota, within the tenant's budget", () => {
+    test("every container of a tenant runs in the tenant's envelope, which holds its budget: a CPU weight and a memory limit of its own, no CPU quota, no extra swap", () => {
         for (const id of IDS) {
             const containers = containersOf(id);
+            const parents = new Set(containers.map((c) => c.inputs.cgroupParent));
+            assert.equal(parents.size, 1, `${id}'s containers are in ${[...parents].join(", ")}`);
+            const [parent] = parents;
+            assert.match(parent, new RegExp(`^/n8n-fleet-[0-9a-f]{10}/${id}$`));
             for (const c of containers) {
                 assert.ok(c.inputs.memory > 0, `${c.name} has no memory limit`);
                 assert.equal(c.inputs.memorySwap, c.inputs.memory);
-                assert.ok(Number(c.inputs.cpus) > 0, `${c.name} has no CPU limit`);
+                assert.equal(c.inputs.cpus, undefined, `${c.name} has a CPU quota of its own, which the rest of its tenant's budget could not use`);
+                assert.ok(Number.isInteger(c.inputs.cpuShares) && c.inputs.cpuShares >= 2, `${c.name} has no CPU weight`);
             }
             // One-shots (a backup before an upgrade) run for minutes beside the rest and are left out of the split.
             const lasting = containers.filter((c) => !c.inputs.attach);
             assert.ok(lasting.reduce((sum, c) => sum + c.inputs.memory, 0) <= 4 * 1024);
-            assert.ok(lasting.reduce((sum, c) => sum + Number(c.inputs.cpus), 0) <= 2 + 1e-9);
+            // The keeper of the tenant's target holds the envelope: the tenant's cgroup, its whole budget (2 CPU, 4 GiB), a PID cap.
+            const env = envOf(envelopeKeeper(targetOf(id)));
+            assert.equal(`/${env.ENVELOPE_PARENT}/${id}`, parent);
+            const [quota, memory, pids] = (env.ENVELOPE_RULES.split("\n").find((line) => line.startsWith(`${id} `)) ?? assert.fail(`no envelope for ${id}`)).split(" ").slice(1).map(Number);
+            assert.deepEqual([quota, memory], [200_000, 4 * 1024 ** 3]);
+            assert.ok(pids >= 256 * containers.filter((c) => !c.inputs.attach).length, `${id}: pids.max ${pids}`);
+        }
+        // Another target's keeper has no rule for them, and two fleets (stacks) on one host never share a folder.
+        assert.notEqual(envOf(envelopeKeeper("eu-1")).ENVELOPE_PARENT, envOf(envelopeKeeper("us-1")).ENVELOPE_PARENT);
+    });
+
+    test("each target's envelope keeper writes the host's cgroups and nothing else: root with DAC_OVERRIDE only, no network, a read-only root", () => {
+        for (const target of ["eu-1", "us-1"]) {
+            const keeper = envelopeKeeper(target);
+            assert.deepEqual([keeper.inputs.user, keeper.inputs.networkMode, keeper.inputs.readOnly], ["0:0", "none", true]);
+            assert.deepEqual(keeper.inputs.capabilities, { drops: ["ALL"], adds: ["CAP_DAC_OVERRIDE"] });
+            assert.deepEqual(keeper.inputs.mounts, [{ type: "bind", source: "/sys/fs/cgroup", target: "/host/sys/fs/cgroup" }]);
+            assert.equal(keeper.inputs.volumes, undefined);
+            assert.equal(keeper.deleteBeforeReplace, false, "a new keeper applies the limits before the old one goes");
+            assert.match(keeper.inputs.name, /^n8n-fleet-envelopes-[0-9a-f]{10}$/);
+            assert.deepEqual([keeper.inputs.restart, keeper.inputs.wait, keeper.inputs.mustRun], ["unless-stopped", true, true]);
         }
     });
 
@@ -386,15 +417,15 @@ describe("limits and hardening", () => {
 
     test("every container rotates its logs, restarts unless stopped, forbids new privileges and names its tenant and fleet", () => {
         const guards = run.ofType(TYPES.container).filter(isHostGuard);
-        assert.equal(guards.length, 2, "one host guard per target");
+        assert.equal(guards.length, 4, "one host guard and one envelope keeper per target");
         for (const c of run.ofType(TYPES.container)) {
             assert.equal(c.inputs.restart, c.inputs.attach ? "no" : "unless-stopped", c.name);
             assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
             // The local driver rotates by itself; options would be merged with the host's daemon.json and read back changed.
             assert.equal(c.inputs.logDriver, "local");
             assert.equal(c.inputs.logOpts, undefined);
-            // A host guard belongs to no tenant: its labels name the fleet and its role only.
-            if (isHostGuard(c)) assert.deepEqual(c.inputs.labels, [{ label: "n8n-fleet.fleet", value: "n8n-fleet/test" }, { label: "n8n-fleet.role", value: "host-guard" }], c.name);
+            // A host agent belongs to no tenant: its labels name the fleet and its role only.
+            if (isHostGuard(c)) assert.deepEqual(c.inputs.labels, [{ label: "n8n-fleet.fleet", value: "n8n-fleet/test" }, { label: "n8n-fleet.role", value: c.name.endsWith("-envelopes") ? "envelopes" : "host-guard" }], c.name);
             else assert.ok(IDS.includes(tenantOf(c)), c.name);
             assert.ok(c.inputs.labels.some((l: { label: string; value: string }) => l.label === "n8n-fleet.fleet" && l.value === "n8n-fleet/test"));
             if (!c.inputs.attach) assert.ok(c.inputs.healthcheck.tests.length > 1, `${c.name} has no healthcheck`);
@@ -427,7 +458,7 @@ describe("state that must survive", () => {
             // The JS runner force-exits 30 s + 10 s after SIGTERM; PostgreSQL writes a checkpoint; Redis fsyncs;
             // an interrupted backup leaves only an incomplete folder, never counted as a set.
             // The volume owners and files writer one-shots, and the host guard (it exits on SIGTERM, leaving its rules in place), stop at once.
-            const floor = { postgres: 60, redis: 30, runner: 40, main: 0, worker: 0, backup: 10, "volume-owners": 10, "files-writer": 10, "host-guard": 10 }[role as string] ?? Infinity;
+            const floor = { postgres: 60, redis: 30, runner: 40, main: 0, worker: 0, backup: 10, "volume-owners": 10, "files-writer": 10, "host-guard": 10, envelopes: 10 }[role as string] ?? Infinity;
             assert.ok(c.inputs.destroyGraceSeconds >= floor, `${c.name}: ${c.inputs.destroyGraceSeconds} s`);
         }
     });
@@ -481,7 +512,7 @@ describe("state that must survive", () => {
             assert.equal(owners.inputs.image, run.named(`${id}-postgres`).inputs.image, "the postgres image, whose user 999 the backups run as");
             assert.match(owners.inputs.command.join(" "), /chown -R -P 999:999 \/backups/);
             // Fixed limits: a new budget does not replace it.
-            assert.deepEqual([owners.inputs.memory, owners.inputs.cpus], [64, "0.1"]);
+            assert.deepEqual([owners.inputs.memory, owners.inputs.cpuShares], [64, 256]);
         }
     });
 
@@ -535,7 +566,7 @@ describe("state that must survive", () => {
             "acme-volume-owners",
         ]);
         // The host guard is the target's, not a tenant's.
-        assert.deepEqual(run.ofType(TYPES.container).filter((r) => r.parent.endsWith("$n8n-fleet:index:DockerHost::eu-1")).map((r) => r.name), ["eu-1-host-guard"]);
+        assert.deepEqual(run.ofType(TYPES.container).filter((r) => r.parent.endsWith("$n8n-fleet:index:DockerHost::eu-1")).map((r) => r.name), ["eu-1-host-guard", "eu-1-envelopes"]);
         assert.deepEqual(run.ofType(TYPES.clientInstance).map((r) => r.name).sort(), [...IDS].sort());
     });
 });

@@ -1,16 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CPU_FLOOR, Limits, MEMORY_FLOOR_MB, MIN_CPUS_PER_CONTAINER, MIN_TENANT_CPUS, TenantSizing, minimumCpus, minimumMemoryMb, sizeTenant } from "../fleet/tenants/sizing";
-import { isStableCpus, stableCpus } from "../fleet/forms/dockerForms";
+import { Limits, MEMORY_FLOOR_MB, MIN_TENANT_CPUS, PIDS_PER_CONTAINER, TenantSizing, containerCount, minimumCpus, minimumMemoryMb, sizeTenant } from "../fleet/tenants/sizing";
 import { MAX_WORKERS } from "../fleet/tenants/tenantsSchema";
 
 /** What one tenant's containers are given together: PostgreSQL, its two backup containers, Redis, main, and each worker with its runner. */
-function totalLimits(sizing: TenantSizing, workers: number): Limits {
-    const parts: Limits[] = [sizing.postgres, sizing.backup, sizing.backup, sizing.redis, sizing.main, ...Array<Limits>(workers).fill(sizing.worker), ...Array<Limits>(workers).fill(sizing.runner)];
-    return {
-        memoryMb: parts.reduce((sum, p) => sum + p.memoryMb, 0),
-        cpus: Math.round(parts.reduce((sum, p) => sum + p.cpus, 0) * 100) / 100,
-    };
+function parts(sizing: TenantSizing, workers: number): Limits[] {
+    return [sizing.postgres, sizing.backup, sizing.backup, sizing.redis, sizing.main, ...Array<Limits>(workers).fill(sizing.worker), ...Array<Limits>(workers).fill(sizing.runner)];
+}
+function totalMemoryMb(sizing: TenantSizing, workers: number): number {
+    return parts(sizing, workers).reduce((sum, p) => sum + p.memoryMb, 0);
 }
 
 const BUDGETS = [
@@ -21,15 +19,33 @@ const BUDGETS = [
     { cpus: 16, memoryMb: 65536 },
 ];
 
-test("the limits of a tenant's containers never add up to more than its budget", () => {
+test("the envelope is the whole budget, and the containers' memory limits never add up to more", () => {
     for (let workers = 1; workers <= MAX_WORKERS; workers++) {
         for (const budget of BUDGETS) {
             const memoryMb = Math.max(budget.memoryMb, minimumMemoryMb(workers));
             const cpus = Math.max(budget.cpus, minimumCpus(workers));
-            const total = totalLimits(sizeTenant({ cpus, memoryMb }, workers), workers);
-            assert.ok(total.memoryMb <= memoryMb, `${workers} workers, ${memoryMb} MiB: ${total.memoryMb} MiB allotted`);
-            assert.ok(total.cpus <= cpus + 1e-9, `${workers} workers, ${cpus} CPU: ${total.cpus} allotted`);
+            const sizing = sizeTenant({ cpus, memoryMb }, workers);
+            assert.deepEqual({ cpus: sizing.envelope.cpus, memoryMb: sizing.envelope.memoryMb }, { cpus, memoryMb });
+            const total = totalMemoryMb(sizing, workers);
+            assert.ok(total <= memoryMb, `${workers} workers, ${memoryMb} MiB: ${total} MiB allotted`);
+            assert.equal(sizing.envelope.pidsMax, PIDS_PER_CONTAINER * containerCount(workers));
+            assert.ok(sizing.envelope.ioWeight >= 10 && sizing.envelope.ioWeight <= 1000);
         }
+    }
+    assert.equal(sizeTenant({ cpus: 2, memoryMb: 4096 }, 1).envelope.ioWeight, 200, "100 per CPU");
+});
+
+test("CPU is weighted, never split: n8n processes weigh most, and no container has a quota of its own", () => {
+    for (let workers = 1; workers <= MAX_WORKERS; workers += 3) {
+        const sizing = sizeTenant({ cpus: minimumCpus(workers), memoryMb: minimumMemoryMb(workers) }, workers);
+        for (const limits of parts(sizing, workers)) {
+            assert.ok(Number.isInteger(limits.cpuShares) && limits.cpuShares >= 2, `${limits.cpuShares} is not a Docker CPU weight`);
+            assert.equal((limits as unknown as { cpus?: number }).cpus, undefined);
+        }
+        assert.equal(sizing.worker.cpuShares, 1024, "Docker's default weight");
+        assert.ok(sizing.worker.cpuShares > sizing.postgres.cpuShares && sizing.postgres.cpuShares > sizing.redis.cpuShares);
+        // The weights do not follow the budget: a bigger envelope, the same shares.
+        assert.deepEqual(sizeTenant({ cpus: 8, memoryMb: minimumMemoryMb(workers) }, workers).worker, sizing.worker);
     }
 });
 
@@ -41,30 +57,17 @@ test("at the minimum budget every process gets at least its floor", () => {
         assert.ok(sizing.main.memoryMb >= MEMORY_FLOOR_MB.n8n);
         assert.ok(sizing.runner.memoryMb >= MEMORY_FLOOR_MB.runner);
         assert.ok(sizing.backup.memoryMb >= MEMORY_FLOOR_MB.backup);
-        for (const limits of [sizing.postgres, sizing.backup, sizing.redis, sizing.runner]) assert.ok(limits.cpus >= MIN_CPUS_PER_CONTAINER);
-        for (const limits of [sizing.main, sizing.worker]) assert.ok(limits.cpus >= CPU_FLOOR.n8n, "n8n's start is CPU-bound");
     }
     assert.equal(minimumCpus(1), 1, "main and worker at 0.25, five more containers at 0.1");
     assert.ok(minimumCpus(1) >= MIN_TENANT_CPUS);
 });
 
-test("every CPU quota the sizing gives, for any budget in hundredths, is one the provider reads back unchanged", () => {
-    for (let workers = 1; workers <= MAX_WORKERS; workers += 3) {
-        for (let hundredths = Math.round(minimumCpus(workers) * 100); hundredths <= 3300; hundredths += 7) {
-            const sizing = sizeTenant({ cpus: hundredths / 100, memoryMb: minimumMemoryMb(workers) }, workers);
-            for (const limits of [sizing.postgres, sizing.backup, sizing.redis, sizing.main, sizing.worker, sizing.runner]) {
-                const declared = stableCpus(limits.cpus);
-                assert.ok(isStableCpus(declared), `${workers} workers, ${hundredths / 100} CPU: ${declared} would read back otherwise`);
-                assert.equal(Number(declared), limits.cpus);
-            }
-        }
-    }
-});
-
 test("the architecture notes' 2 CPU / 4 GB tenant with one worker uses most of its budget", () => {
-    const total = totalLimits(sizeTenant({ cpus: 2, memoryMb: 4096 }, 1), 1);
-    assert.ok(total.memoryMb >= 4096 * 0.98, `${total.memoryMb} MiB of 4096 allotted`);
-    assert.ok(total.cpus >= 1.9, `${total.cpus} CPU of 2 allotted`);
+    const sizing = sizeTenant({ cpus: 2, memoryMb: 4096 }, 1);
+    const total = totalMemoryMb(sizing, 1);
+    assert.ok(total >= 4096 * 0.98, `${total} MiB of 4096 allotted`);
+    // Any one container may use all 2 CPUs when the others are idle: the envelope's quota is the only CPU limit.
+    assert.equal(sizing.envelope.cpus, 2);
 });
 
 test("more memory means a bigger heap, Redis maxmemory and shared_buffers, each below its container's limit", () => {

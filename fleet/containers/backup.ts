@@ -119,7 +119,7 @@ export function volumeOwnersContainer(plan: TenantPlan): ContainerSpec {
         role: "volume-owners",
         image: plan.images.postgres,
         // Fixed, so a new budget does not replace it: it runs for a moment, before the tenant's other containers.
-        limits: { memoryMb: 64, cpus: 0.1 },
+        limits: { memoryMb: 64, cpuShares: 256 },
         command: [
             "sh",
             "-c",

@@ -6,7 +6,7 @@
  * Routes change without replacing the edge. The Docker provider replaces a container whose
  * uploads or networks change, and a replaced edge drops every tenant's requests while it is gone,
  * so the edge's own declaration depends on nothing a tenant changes:
- * - its uploaded Caddyfile holds only what never follows the tenants (the admin API on a unix
+ * - its own Caddyfile (in its environment: its root is read-only) holds only what never follows the tenants (the admin API on a unix
  *   socket in a volume of its own, the ports, the protocols), and `--resume` restarts it with the
  *   last configuration it was given (Caddy's autosave, on the config volume);
  * - the routes are in the Caddyfile of a one-shot (`n8n_fleet_edge_routes`), replaced whenever the
@@ -93,7 +93,7 @@ export function edgeRoutes(tenants: readonly TenantPlan[], operatorDomains: read
         .sort((a, b) => a.domain.localeCompare(b.domain));
 }
 
-/** What never follows the tenants: the edge's own uploaded Caddyfile, so that it is never replaced for a route. */
+/** What never follows the tenants: the edge's own Caddyfile, so that it is never replaced for a route. */
 function stableGlobals(edge: EdgeSettings): string[] {
     return [
         `\tadmin unix/${EDGE_ADMIN_SOCKET}`,

@@ -50,7 +50,7 @@ export function filesWriterContainer(plan: TenantPlan, specs: readonly Container
         name: plan.names.filesWriter,
         role: "files-writer",
         image: plan.images.postgres,
-        limits: { memoryMb: 64, cpus: 0.1 },
+        limits: { memoryMb: 64, cpuShares: 256 },
         command: ["sh", "-c", COPY_SCRIPT],
         environment: () => ({}),
         user: "0:0",

@@ -1,8 +1,12 @@
 /**
- * The one sizing function: how a tenant's CPU and memory budget is split between its containers.
- * Every container gets a limit, and the limits of one tenant never add up to more than its budget.
+ * The one sizing function: the tenant's envelope (the cgroup all its containers share: CPU,
+ * memory, PIDs, block-I/O weight; fleet/containers/envelopes.ts) and, inside it, each container's
+ * CPU weight and memory limit. CPU is shared by weight only, so an idle sidecar's share is the
+ * worker's; memory keeps a limit per container, which protects the tenant from itself: a worker's
+ * runaway allocation is stopped in the worker, instead of the envelope's OOM killer choosing
+ * among all the tenant's processes, PostgreSQL included. The memory limits never add up to more
+ * than the budget.
  */
-import { stableCpus } from "../forms/dockerForms";
 
 export interface Budget {
     cpus: number;
@@ -12,14 +16,30 @@ export interface Budget {
 export interface Limits {
     /** Hard memory limit in MiB (Docker's `memory`, swap included). */
     memoryMb: number;
-    /** CPU quota in cores (Docker's `cpus`), always one the provider reads back unchanged (see `stableCpus`). */
+    /**
+     * CPU weight among the tenant's containers (Docker's `cpuShares`, 1024 being Docker's default):
+     * what a container gets when its siblings want CPU too. No quota of its own: the envelope's is the limit.
+     */
+    cpuShares: number;
+}
+
+/** What all of a tenant's containers share: its cgroup parent's limits. */
+export interface Envelope {
+    /** CPU quota of the whole tenant, in cores: its budget. */
     cpus: number;
+    /** Memory of the whole tenant, in MiB: its budget (the containers' limits add up to no more). */
+    memoryMb: number;
+    /** Processes and threads of the whole tenant: a fork loop stops here (EAGAIN), not at the host's limit. */
+    pidsMax: number;
+    /** Block-I/O weight (1 to 1000; 100 per CPU of the budget), where the host's I/O scheduler shares by weight. */
+    ioWeight: number;
 }
 
 /** Where a tenant's PostgreSQL runs: decides what the sizing gives the database side. */
 export type DatabaseKind = "container" | "rds";
 
 export interface TenantSizing {
+    envelope: Envelope;
     /**
      * The PostgreSQL container; for an RDS tenant, the one-shot container that prepares its
      * database (PostgreSQL itself runs outside the host's budget).
@@ -59,7 +79,7 @@ export const MEMORY_FLOOR_MB = {
     runner: 192,
 } as const;
 
-/** Relative CPU weights: n8n processes do the work, PostgreSQL serves them, Redis only queues. */
+/** Relative CPU weights (x 256 = Docker CPU shares): n8n processes do the work, PostgreSQL serves them, Redis only queues. */
 const CPU_WEIGHT = {
     postgres: 2,
     databaseInit: 0,
@@ -69,18 +89,15 @@ const CPU_WEIGHT = {
     runner: 2,
 } as const;
 
-/**
- * Smallest CPU quota of a container. Docker takes 0.01, but the provider reads quotas under 0.1
- * back in another form (0.05 as "0.1"), and `cpus` forces replacement: such a container would be
- * replaced on every `pulumi up`.
- */
+/** What an idle process of the tenant needs of the envelope's CPU; the smallest envelope covers every floor. */
 export const MIN_CPUS_PER_CONTAINER = 0.1;
 
 /**
- * Smallest CPU quota of each process. n8n's start is CPU-bound: on a real Docker daemon a main
- * limited to 0.1 CPU took 185 to 206 s to become ready (its migrations included), past what its
- * health check allows, and a worker at 0.1 CPU ran about one Code-node execution a second
- * (tests/docker/figures.test.ts). Every other process idles at 0.1.
+ * CPU each process needs when all want it at once, summed into the smallest budget a tenant may
+ * have. n8n's start is CPU-bound: on a real Docker daemon a main limited to 0.1 CPU took 185 to
+ * 206 s to become ready (its migrations included), past what its health check allows, and a
+ * worker at 0.1 CPU ran about one Code-node execution a second (tests/docker/figures.test.ts).
+ * Every other process idles at 0.1.
  */
 export const CPU_FLOOR = {
     postgres: MIN_CPUS_PER_CONTAINER,
@@ -90,6 +107,16 @@ export const CPU_FLOOR = {
     n8n: 0.25,
     runner: MIN_CPUS_PER_CONTAINER,
 } as const;
+
+/**
+ * Processes and threads per container of the tenant: n8n runs a dozen threads, PostgreSQL a
+ * process per connection and worker, a runner a process per task; far above what they use, far
+ * below a host's limit (the kernel's default pid_max is 32,768 on small hosts).
+ */
+export const PIDS_PER_CONTAINER = 256;
+
+/** Docker's smallest CPU weight. */
+const MIN_CPU_SHARES = 2;
 
 /** Below this a tenant's n8n answers too slowly to be usable; more a sanity bound than a measurement. */
 export const MIN_TENANT_CPUS = 0.5;
@@ -121,30 +148,33 @@ export function minimumMemoryMb(workers: number, database: DatabaseKind = "conta
 }
 
 /**
- * Splits the budget in proportion to each process's floor (memory) or, above each process's CPU
- * floor, weight (CPU), rounding down, so the sum stays within the budget. Callers
- * validate first: the budget must cover the floors.
+ * The envelope is the budget; memory is split in proportion to each process's floor, rounding
+ * down, so the sum stays within the budget; CPU is weighted, never split. Callers validate first:
+ * the budget must cover the floors.
  */
 export function sizeTenant(budget: Budget, workers: number, database: DatabaseKind = "container"): TenantSizing {
     const memoryScale = budget.memoryMb / minimumMemoryMb(workers, database);
     const memory = (kind: Process) => Math.floor(MEMORY_FLOOR_MB[kind] * memoryScale);
 
-    const counts = containerCounts(workers, database);
-    const totalWeight = (Object.keys(CPU_WEIGHT) as Process[]).reduce((sum, kind) => sum + CPU_WEIGHT[kind] * counts[kind], 0);
-    const spare = Math.max(0, budget.cpus - minimumCpus(workers, database));
-    const cpus = (kind: Process) => Number(stableCpus(CPU_FLOOR[kind] + (spare * CPU_WEIGHT[kind]) / totalWeight));
+    const cpuShares = (kind: Process) => Math.max(MIN_CPU_SHARES, CPU_WEIGHT[kind] * 256);
 
-    const n8n: Limits = { memoryMb: memory("n8n"), cpus: cpus("n8n") };
+    const n8n: Limits = { memoryMb: memory("n8n"), cpuShares: cpuShares("n8n") };
     const databaseSide: Process = database === "container" ? "postgres" : "databaseInit";
     const postgresMemory = memory(databaseSide);
     const redisMemory = memory("redis");
     return {
-        postgres: { memoryMb: postgresMemory, cpus: cpus(databaseSide), sharedBuffersMb: Math.floor(postgresMemory / 4) },
-        redis: { memoryMb: redisMemory, cpus: cpus("redis"), maxMemoryMb: Math.floor(redisMemory * 0.75) },
+        envelope: {
+            cpus: budget.cpus,
+            memoryMb: budget.memoryMb,
+            pidsMax: PIDS_PER_CONTAINER * containerCount(workers, database),
+            ioWeight: Math.min(1000, Math.max(10, Math.round(100 * budget.cpus))),
+        },
+        postgres: { memoryMb: postgresMemory, cpuShares: cpuShares(databaseSide), sharedBuffersMb: Math.floor(postgresMemory / 4) },
+        redis: { memoryMb: redisMemory, cpuShares: cpuShares("redis"), maxMemoryMb: Math.floor(redisMemory * 0.75) },
         main: n8n,
         worker: n8n,
-        runner: { memoryMb: memory("runner"), cpus: cpus("runner") },
-        backup: { memoryMb: memory("backup"), cpus: cpus("backup") },
+        runner: { memoryMb: memory("runner"), cpuShares: cpuShares("runner") },
+        backup: { memoryMb: memory("backup"), cpuShares: cpuShares("backup") },
         n8nHeapMb: Math.floor(n8n.memoryMb * 0.75),
     };
 }

@@ -3,6 +3,7 @@
  * used once in the file, and a host name of its own per tenant, with or without an edge, never under or above another
  * tenant's (browsers scope cookies by host name, and a page may set cookies for its parents).
  */
+import { isIP } from "node:net";
 import type { JsonPath } from "../forms/problems";
 import { tenantDomain, tenantUrl } from "../tenants/plan";
 import type { Candidate, FleetSource, Report } from "./candidates";
@@ -16,8 +17,8 @@ export function domainUnder(domain: string, parent: string): boolean {
 export function checkPortsAndUrls(placed: Candidate[], source: FleetSource, at: Report, free: number): void {
     const byTargetPort = new Map<string, Candidate>();
     const byUrl = new Map<string, Candidate>();
-    const byHost: { host: string; candidate: Candidate; accepted: boolean }[] = [];
-    const domains: { domain: string; candidate: Candidate }[] = [];
+    // Every tenant's host name, behind an edge or not: cookies follow host names, whatever serves them.
+    const hosts: HostName[] = [];
     for (const candidate of placed) {
         const target = source.targets.get(candidate.settings.target ?? "");
         if (!target) continue;
@@ -27,15 +28,14 @@ export function checkPortsAndUrls(placed: Candidate[], source: FleetSource, at: 
             const domain = tenantDomain(entry, target);
             if (domain === undefined) continue;
             const path: JsonPath = entry.domain === undefined ? ["tenants", index] : ["tenants", index, "domain"];
-            const whose = (c: Candidate) => `"${c.entry.id}" (tenants[${c.index}]${c.entry.domain === undefined ? ", its default from edge.baseDomain" : ""})`;
-            const same = domains.find((d) => d.domain === domain);
-            const over = domains.find((d) => domainUnder(domain, d.domain) || domainUnder(d.domain, domain));
+            const same = hosts.find((h) => h.host === domain);
+            const over = hosts.find((h) => overlaps(domain, h.host));
             if (same) {
-                at(path, `host name ${domain} is already ${whose(same.candidate)}'s. Fix: give every tenant a host name of its own ("domain").`);
+                at(path, `host name ${domain} is already ${whoseHost(same)}'s. Fix: give every tenant a host name of its own ("domain").`);
             } else if (over) {
-                at(path, `host name ${domain} lies ${domainUnder(domain, over.domain) ? "under" : "above"} ${over.domain}, the host name of ${whose(over.candidate)}: a page of one may set cookies the other's browser sessions receive. Fix: give each tenant a host name that is neither a subdomain nor a parent of another's, such as siblings under one base domain.`);
+                at(path, `host name ${domain} lies ${domainUnder(domain, over.host) ? "under" : "above"} ${over.host}, the host name of ${whoseHost(over)}: a page of one may set cookies the other's browser sessions receive. Fix: give each tenant a host name that is neither a subdomain nor a parent of another's, such as siblings under one base domain.`);
             } else {
-                domains.push({ domain, candidate });
+                hosts.push({ host: domain, candidate, accepted: false, url: `https://${domain}/` });
             }
             continue;
         }
@@ -62,14 +62,47 @@ export function checkPortsAndUrls(placed: Candidate[], source: FleetSource, at: 
         byUrl.set(url, candidate);
         // Browsers scope cookies by host name, never by port: one host name for two tenants is one cookie jar.
         const host = new URL(url).hostname;
-        const sharing = byHost.find((h) => h.host === host || domainUnder(host, h.host) || domainUnder(h.host, host));
-        if (sharing && !(target.acceptSharedCookies && sharing.accepted)) {
+        const accepted = target.acceptSharedCookies === true;
+        // Allowed only where both sides accept it; the first that does not is the one to name.
+        const sharing = hosts.find((h) => (h.host === host || overlaps(host, h.host)) && !(accepted && h.accepted));
+        if (sharing) {
             const how = sharing.host === host ? `shares its host name ${host} with` : `has host name ${host}, ${domainUnder(host, sharing.host) ? "under" : "above"} ${sharing.host} of`;
-            at(urlPath, `${url} ${how} ${whose(sharing.candidate)}: browsers scope cookies by host name, not by port, so each tenant's sign-in cookie would be sent to the other's n8n. Fix: add an edge to target "${target.name}" (n8n-fleet:targets.${target.name}.edge in ${source.stackFile}; every tenant then gets a host name of its own), or give each tenant a "url" whose host name is its own, such as http://${entry.id}.${host}:${entry.port}/. Only where no one but the operator signs in (local use, tests): acceptSharedCookies: true on the target.`);
+            const examples = [siblingUrl(sharing.candidate.entry.id, sharing.url), siblingUrl(entry.id, url)];
+            const ownUrls = examples.every((e) => e !== undefined)
+                ? `or give both a "url" whose host name is their own and neither under nor above another's, such as ${examples[0]} and ${examples[1]}`
+                : "or give each tenant a \"url\" with a DNS name of its own (an IP address is one host for all)";
+            const acceptance = accepted ? `acceptSharedCookies: true on target "${sharing.candidate.settings.target}" too` : `acceptSharedCookies: true on target "${target.name}"${sharing.accepted ? "" : ` and on target "${sharing.candidate.settings.target}"`}`;
+            at(urlPath, `${url} ${how} ${whoseHost(sharing)}: browsers scope cookies by host name, not by port, so each tenant's sign-in cookie would be sent to the other's n8n. Fix: add an edge to target "${target.name}" (n8n-fleet:targets.${target.name}.edge in ${source.stackFile}; every tenant then gets a host name of its own), ${ownUrls}. Only where no one but the operator signs in (local use, tests): ${acceptance}.`);
             continue;
         }
-        byHost.push({ host, candidate, accepted: target.acceptSharedCookies === true });
+        hosts.push({ host, candidate, accepted, url });
     }
+}
+
+/** A tenant's host name, whose URL it is in, and whether its target accepts shared cookies (never behind an edge). */
+interface HostName {
+    host: string;
+    candidate: Candidate;
+    accepted: boolean;
+    url: string;
+}
+
+function overlaps(a: string, b: string): boolean {
+    return domainUnder(a, b) || domainUnder(b, a);
+}
+
+function whoseHost({ candidate: c, url }: HostName): string {
+    if (c.entry.url !== undefined) return `the URL of "${c.entry.id}" (tenants[${c.index}])`;
+    if (url.startsWith("https://")) return `"${c.entry.id}" (tenants[${c.index}]${c.entry.domain === undefined ? ", its default from edge.baseDomain" : ""})`;
+    return `the default URL of "${c.entry.id}" (tenants[${c.index}], from its target's publicHost and its port)`;
+}
+
+/** `url` with `<id>.` before its host name: scheme, port and path kept; none for an IP address. */
+function siblingUrl(id: string, url: string): string | undefined {
+    const parsed = new URL(url);
+    if (isIP(parsed.hostname.replace(/^\[|\]$/g, "")) !== 0) return undefined;
+    parsed.hostname = `${id}.${parsed.hostname}`;
+    return parsed.href;
 }
 
 /** Behind an edge a tenant has a host name, an owner, and no `url`; false when it lacks a host name. */

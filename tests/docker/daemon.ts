@@ -194,8 +194,11 @@ function killProcessesMentioning(root: string): void {
     }
 }
 
-/** Kills what is left in the daemon's cgroup parent, then removes the (empty) cgroups in every hierarchy. */
-async function killAndRemoveCgroups(id: string): Promise<void> {
+/**
+ * Kills what is left in a top-level cgroup (the daemon's parent, or a fleet's envelopes), then
+ * removes it and its (empty) descendants in every hierarchy.
+ */
+export async function killAndRemoveCgroups(id: string): Promise<void> {
     const parents = cgroupHierarchies()
         .map((hierarchy) => join(hierarchy, id))
         .filter((parent) => existsSync(parent));

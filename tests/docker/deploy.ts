@@ -14,6 +14,7 @@ import { N8nInstall, rewriteForThisMachine } from "./rewrites";
 import { Created, logsOf, pause } from "./client";
 import { LABELS } from "../../fleet/containers/labels";
 import { removeGuardRules } from "./hostRules";
+import { killAndRemoveCgroups } from "./daemon";
 
 /** One health probe Docker ran, times in ms since the epoch. */
 export interface HealthProbe {
@@ -204,6 +205,12 @@ export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: 
     }
 }
 
+/** The envelope keeper's cgroup folder, from its environment (ENVELOPE_PARENT). */
+function envelopeParentOf(env: readonly string[]): string | undefined {
+    const line = env.find((e) => e.startsWith("ENVELOPE_PARENT="));
+    return line === undefined ? undefined : line.slice("ENVELOPE_PARENT=".length);
+}
+
 /**
  * The provider's create, up to the start: create on the first network, connect the others with
  * their aliases, write the uploads.
@@ -216,6 +223,9 @@ export async function createFromPlan(docker: Docker, plan: ContainerPlan, create
         const env = plan.create.Env ?? [];
         created.hostChange(`the host guard's rules of ${plan.name}`, () => removeGuardRules(env));
     }
+    // The tenants' envelopes (fleet/containers/envelopes.ts) are cgroups of the host, outside the daemon's parent: removed once their containers are gone.
+    const cgroupTop = plan.create.HostConfig?.CgroupParent?.split("/").find((part) => part !== "") ?? envelopeParentOf(plan.create.Env ?? []);
+    if (cgroupTop !== undefined) created.hostChange(`the cgroup ${cgroupTop}`, () => killAndRemoveCgroups(cgroupTop));
     for (const { network, aliases } of plan.connect) {
         await docker.getNetwork(network).connect({ Container: container.id, EndpointConfig: { Aliases: aliases } });
     }

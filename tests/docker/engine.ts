@@ -331,6 +331,12 @@ function containerHandlers(read: InputReader, imageReference: string): Record<st
         cpus: (value, draft) => {
             draft.create.HostConfig.NanoCpus = Number(parseCpus(read.text(value, "cpus")));
         },
+        cpuShares: (value, draft) => {
+            draft.create.HostConfig.CpuShares = read.integer(value, "cpuShares");
+        },
+        cgroupParent: (value, draft) => {
+            draft.create.HostConfig.CgroupParent = read.text(value, "cgroupParent");
+        },
         healthcheck: (value, draft) => {
             const entry = read.fields(value, "healthcheck", ["tests", "interval", "timeout", "startPeriod", "retries"]);
             const duration = (field: string) => {

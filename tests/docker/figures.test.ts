@@ -17,7 +17,7 @@ import { callWebhook } from "../e2e/n8nApi";
 import { Created, testDaemon } from "./client";
 import { Deployment, deployLogged } from "./deploy";
 import { MINIMUM_BUDGET_FLEET, declaredHealth, declaredLimits, registrationsFor, tenantsOf, theOne } from "./fleetUnderTest";
-import { cgroupView, inspectContainer } from "./inspect";
+import { cgroupView, envelopeView, inspectContainer } from "./inspect";
 import { callWebhookOnceRegistered, setUpTenant } from "./n8nInContainer";
 import { Phases, mib, printTable } from "./report";
 
@@ -66,9 +66,9 @@ describe(`figures at the minimum budget for one worker (${minimumCpus(1)} CPU, $
             const healthyAfterMs = c.health ? c.health.healthyAt - c.health.startedAt : undefined;
             if (healthyAfterMs === undefined) problems.push(`${c.plan.name} never became healthy`);
             else if (healthyAfterMs > unhealthyAfterMs) problems.push(`${c.plan.name} became healthy ${(healthyAfterMs / 1000).toFixed(1)} s after its start, later than its start period ${health.startPeriod} plus ${health.retries} x ${health.interval}`);
-            rows.push([c.plan.name, limits.cpus, limits.memoryMb, health.startPeriod, (unhealthyAfterMs / 1000).toFixed(0), healthyAfterMs === undefined ? "never" : (healthyAfterMs / 1000).toFixed(1)]);
+            rows.push([c.plan.name, limits.cpus ?? `weight ${limits.cpuShares}`, limits.memoryMb, health.startPeriod, (unhealthyAfterMs / 1000).toFixed(0), healthyAfterMs === undefined ? "never" : (healthyAfterMs / 1000).toFixed(1)]);
         }
-        printTable(`Time to healthy at the minimum budget (n8n ${PINNED.n8n})`, ["container", "cpus", "memory MB", "start period", "unhealthy after (s)", "healthy after (s)"], rows);
+        printTable(`Time to healthy at the minimum budget (n8n ${PINNED.n8n}, ${minimumCpus(1)} CPU shared by the tenant's containers)`, ["container", "CPU", "memory MB", "start period", "unhealthy after (s)", "healthy after (s)"], rows);
         if (deployFailure) assert.fail(deployFailure.message);
         assert.equal(problems.length, 0, problems.join("\n"));
     });
@@ -84,6 +84,8 @@ describe(`figures at the minimum budget for one worker (${minimumCpus(1)} CPU, $
         const containers = [...deployment.containers.values()].filter((c) => !c.plan.lifecycle.attach);
         const pids = new Map(await Promise.all(containers.map(async (c) => [c.plan.name, (await inspectContainer(docker, c.plan.name)).State.Pid] as const)));
         const before = new Map(containers.map((c) => [c.plan.name, cgroupView(pids.get(c.plan.name) ?? 0)]));
+        const envelope = declaredLimits(theOne(tenant, "main")).cgroupParent ?? assert.fail("the main declares no envelope");
+        const envelopeBefore = envelopeView(envelope);
         const failures: string[] = [];
         let next = 0;
         const started = performance.now();
@@ -100,6 +102,12 @@ describe(`figures at the minimum budget for one worker (${minimumCpus(1)} CPU, $
             ),
         );
         const seconds = (performance.now() - started) / 1000;
+        const envelopeAfter = envelopeView(envelope);
+        printTable(
+            `The tenant's envelope (${envelope}) during the burst`,
+            ["quota (cores)", "CPU used (cores)", "throttled periods", "memory limit MiB", "peak MiB", "pids.max"],
+            [[Number(envelopeAfter.cpuQuotaMicros) / Number(envelopeAfter.cpuPeriodMicros), (Number(envelopeAfter.cpuUsedNanos - envelopeBefore.cpuUsedNanos) / 1e9 / seconds).toFixed(2), String(envelopeAfter.throttledPeriods - envelopeBefore.throttledPeriods), mib(envelopeAfter.memoryLimit), mib(envelopeAfter.peakMemory), envelopeAfter.pidsMax]],
+        );
 
         const problems = failures.slice(0, 10);
         const rows: (string | number)[][] = [];
@@ -115,7 +123,7 @@ describe(`figures at the minimum budget for one worker (${minimumCpus(1)} CPU, $
             if (info.RestartCount > 0) problems.push(`${c.plan.name} restarted ${info.RestartCount} times`);
             rows.push([
                 c.plan.name,
-                `${cpuCores.toFixed(3)} of ${declaredLimits(c).cpus}`,
+                `${cpuCores.toFixed(3)} (${declaredLimits(c).cpus ?? `weight ${declaredLimits(c).cpuShares}`})`,
                 String(throttled),
                 mib(cgroup.memoryLimit),
                 mib(cgroup.peakMemory),
@@ -128,7 +136,7 @@ describe(`figures at the minimum budget for one worker (${minimumCpus(1)} CPU, $
         }
         printTable(
             `Burst of ${BURST_CALLS} calls, ${BURST_CONCURRENCY} at a time: ${(BURST_CALLS / seconds).toFixed(1)} calls/s (${seconds.toFixed(1)} s), ${failures.length} failed`,
-            ["container", "CPU used (cores) of quota", "throttled periods", "limit MiB", "peak MiB (max_usage)", "peak / limit", "rss / cache MiB after", "limit hits (failcnt)", "OOMKilled", "oom_kill"],
+            ["container", "CPU used (cores), own quota or weight in the envelope", "throttled periods", "limit MiB", "peak MiB (max_usage)", "peak / limit", "rss / cache MiB after", "limit hits (failcnt)", "OOMKilled", "oom_kill"],
             rows,
         );
         assert.equal(problems.length, 0, `${failures.length} of ${BURST_CALLS} calls failed\n${problems.join("\n")}`);

@@ -30,7 +30,7 @@ import { DeployedContainer, Deployment, deployLogged, removeContainers, restartC
 import { MIB } from "./engine";
 import { FLEET, DOCKER_TEST_TARGETS, Tenant, backupSidecar, declaredHealth, declaredLimits, fleetRegistrations, roleOf, tenantsOf, theOne, withRole } from "./fleetUnderTest";
 import { fetch } from "../harness/http";
-import { cgroupView, inspectContainer, processView, publishedPorts, readBackDifferences } from "./inspect";
+import { envelopeView, cgroupView, inspectContainer, processView, publishedPorts, readBackDifferences } from "./inspect";
 import { LOG_MARKERS, TenantSetup, callWebhookOnceRegistered, editorUrl, finishedExecutions, runN8nCli, setUpTenant, settingOf } from "./n8nInContainer";
 import { addressOn, connectFrom, connectOnHost, probeWithNode, startListener } from "./probes";
 import { Phases, mib, printTable } from "./report";
@@ -430,7 +430,7 @@ describe("the declared fleet on a real Docker daemon", () => {
         assert.ok(foreign.logs.includes(LOG_MARKERS.decryptionFailed), `n8n's CLI with ${b.id}'s key did not report "${LOG_MARKERS.decryptionFailed}" (exit ${foreign.exitCode}):\n${foreign.logs.slice(-1500)}`);
     });
 
-    check("every container runs with its declared user, no-new-privileges, dropped capabilities, memory limit and CPU quota", async () => {
+    check("every container runs with its declared user, no-new-privileges, dropped capabilities, memory limit and CPU quota or weight, each tenant's in its envelope", async () => {
         const problems: string[] = [];
         const rows: (string | number)[][] = [];
         for (const c of allContainers()) {
@@ -439,7 +439,8 @@ describe("the declared fleet on a real Docker daemon", () => {
             const info = await inspectContainer(docker, name);
             const memory = BigInt(declared.memoryMb) * BigInt(MIB);
             const swap = BigInt(declared.memorySwapMb) * BigInt(MIB);
-            const nanoCpus = parseCpus(declared.cpus);
+            const nanoCpus = declared.cpus === undefined ? 0n : parseCpus(declared.cpus);
+            const cpuText = declared.cpus ?? `shares ${declared.cpuShares} in ${declared.cgroupParent}`;
             const noNewPrivileges = declared.securityOpts.includes("no-new-privileges:true");
 
             // As Docker reports them; without a declared user Docker reports the image's.
@@ -448,8 +449,10 @@ describe("the declared fleet on a real Docker daemon", () => {
             if (JSON.stringify(info.HostConfig.CapDrop ?? []) !== JSON.stringify(declared.capabilityDrops)) problems.push(`${name}: Docker drops capabilities ${JSON.stringify(info.HostConfig.CapDrop)}, declared ${JSON.stringify(declared.capabilityDrops)}`);
             if (BigInt(info.HostConfig.Memory ?? 0) !== memory) problems.push(`${name}: Docker's memory limit is ${info.HostConfig.Memory} bytes, declared ${declared.memoryMb} MB = ${memory} bytes`);
             if (BigInt(info.HostConfig.NanoCpus ?? 0) !== nanoCpus) problems.push(`${name}: Docker's NanoCpus is ${info.HostConfig.NanoCpus}, declared cpus "${declared.cpus}" = ${nanoCpus}`);
+            if ((info.HostConfig.CpuShares ?? 0) !== (declared.cpuShares ?? 0)) problems.push(`${name}: Docker's CpuShares is ${info.HostConfig.CpuShares}, declared ${declared.cpuShares}`);
+            if ((info.HostConfig.CgroupParent ?? "") !== (declared.cgroupParent ?? "")) problems.push(`${name}: Docker's CgroupParent is "${info.HostConfig.CgroupParent}", declared "${declared.cgroupParent}"`);
             if (!info.State.Running) {
-                rows.push([name, declared.user ?? `(image: ${info.Config.User || "root"})`, "not running", "", mib(memory), mib(swap), declared.cpus]);
+                rows.push([name, declared.user ?? `(image: ${info.Config.User || "root"})`, "not running", "", mib(memory), mib(swap), cpuText]);
                 continue;
             }
 
@@ -470,7 +473,12 @@ describe("the declared fleet on a real Docker daemon", () => {
             }
             if (cgroup.memoryLimit !== memory) problems.push(`${name}: memory.limit_in_bytes is ${cgroup.memoryLimit}, declared ${declared.memoryMb} MB = ${memory}`);
             if (cgroup.memoryAndSwapLimit !== swap) problems.push(`${name}: memory.memsw.limit_in_bytes is ${cgroup.memoryAndSwapLimit}, declared memorySwap ${declared.memorySwapMb} MB = ${swap}`);
-            if ((cgroup.cpuQuotaMicros * 1_000_000_000n) / cgroup.cpuPeriodMicros !== nanoCpus) {
+            if (declared.cgroupParent !== undefined) {
+                // A tenant's container: no quota of its own, its weight, inside its tenant's envelope.
+                if (cgroup.cpuQuotaMicros !== -1n) problems.push(`${name}: cpu.cfs_quota_us is ${cgroup.cpuQuotaMicros}; a tenant's container has none of its own`);
+                if (cgroup.cpuShares !== BigInt(declared.cpuShares ?? 0)) problems.push(`${name}: cpu.shares is ${cgroup.cpuShares}, declared ${declared.cpuShares}`);
+                if (!cgroup.cpuPath.startsWith(`${declared.cgroupParent}/`)) problems.push(`${name}: its cpu cgroup is ${cgroup.cpuPath}, not under its envelope ${declared.cgroupParent}`);
+            } else if ((cgroup.cpuQuotaMicros * 1_000_000_000n) / cgroup.cpuPeriodMicros !== nanoCpus) {
                 problems.push(`${name}: cpu.cfs_quota_us / cpu.cfs_period_us is ${cgroup.cpuQuotaMicros} / ${cgroup.cpuPeriodMicros}, declared cpus "${declared.cpus}"`);
             }
             rows.push([
@@ -480,10 +488,31 @@ describe("the declared fleet on a real Docker daemon", () => {
                 `0x${process.boundingCapabilities.toString(16)}`,
                 mib(cgroup.memoryLimit),
                 mib(cgroup.memoryAndSwapLimit),
-                `${cgroup.cpuQuotaMicros}/${cgroup.cpuPeriodMicros}`,
+                declared.cgroupParent === undefined ? `${cgroup.cpuQuotaMicros}/${cgroup.cpuPeriodMicros}` : `shares ${cgroup.cpuShares} in ${cgroup.cpuPath.split("/").slice(0, -1).join("/")}`,
             ]);
         }
-        printTable("Users, privileges and limits as enforced", ["container", "user", "no_new_privs", "CapBnd", "memory MiB", "mem+swap MiB", "CFS quota/period (cpus)"], rows);
+        printTable("Users, privileges and limits as enforced", ["container", "user", "no_new_privs", "CapBnd", "memory MiB", "mem+swap MiB", "CPU: own CFS quota/period, or weight in the envelope"], rows);
+
+        // Each tenant's envelope holds what the keeper's rules declare (fleet/containers/envelopes.ts).
+        const keeper = allContainers().find((c) => c.registration.inputs.labels?.some((l: { label: string; value: string }) => l.value === "envelopes"));
+        assert.ok(keeper, "no envelope keeper was deployed");
+        const env = (keeper.registration.inputs.envs as string[]).find((e) => e.startsWith("ENVELOPE_RULES=")) ?? "";
+        const parentOf = new Map(allContainers().flatMap((c) => (c.registration.inputs.cgroupParent ? [[String(c.registration.inputs.cgroupParent).split("/")[2], String(c.registration.inputs.cgroupParent)] as const] : [])));
+        const envelopeRows: string[][] = [];
+        for (const line of env.slice("ENVELOPE_RULES=".length).split("\n").filter((l) => l !== "")) {
+            const [tenant, quota, memoryBytes, pids] = line.split(" ");
+            const parent = parentOf.get(tenant);
+            if (parent === undefined) {
+                problems.push(`${tenant}: in the keeper's rules, but no container of it declares an envelope`);
+                continue;
+            }
+            const view = envelopeView(parent);
+            if (view.cpuQuotaMicros !== BigInt(quota) || view.cpuPeriodMicros !== 100_000n) problems.push(`${tenant}: the envelope's CFS quota/period is ${view.cpuQuotaMicros}/${view.cpuPeriodMicros}, declared ${quota}/100000`);
+            if (view.memoryLimit !== BigInt(memoryBytes)) problems.push(`${tenant}: the envelope's memory.limit_in_bytes is ${view.memoryLimit}, declared ${memoryBytes}`);
+            if (view.pidsMax !== pids) problems.push(`${tenant}: the envelope's pids.max is ${view.pidsMax}, declared ${pids}`);
+            envelopeRows.push([tenant, parent, `${view.cpuQuotaMicros}/${view.cpuPeriodMicros}`, mib(view.memoryLimit), view.pidsMax, String(view.pidsCurrent)]);
+        }
+        printTable("Envelopes as enforced (cgroup parents)", ["tenant", "cgroup", "CFS quota/period", "memory MiB", "pids.max", "pids now"], envelopeRows);
         assertNoProblems(problems);
     });
 

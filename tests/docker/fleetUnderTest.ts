@@ -113,7 +113,12 @@ export interface DeclaredLimits {
     user: string | undefined;
     memoryMb: number;
     memorySwapMb: number;
-    cpus: string;
+    /** A CPU quota of its own: the host agents only (a tenant's containers share their envelope's). */
+    cpus: string | undefined;
+    /** CPU weight inside its tenant's envelope. */
+    cpuShares: number | undefined;
+    /** Its tenant's envelope (fleet/containers/envelopes.ts). */
+    cgroupParent: string | undefined;
     capabilityDrops: string[];
     capabilityAdds: string[];
     securityOpts: string[];
@@ -127,12 +132,14 @@ export function declaredLimits(c: DeployedContainer): DeclaredLimits {
         return inputs[key];
     };
     const texts = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : []);
-    if (typeof inputs.cpus !== "string") throw new Error(`${c.plan.name} declares no cpus`);
+    if (typeof inputs.cpus !== "string" && typeof inputs.cpuShares !== "number") throw new Error(`${c.plan.name} declares neither cpus nor cpuShares`);
     return {
         user: typeof inputs.user === "string" ? inputs.user : undefined,
         memoryMb: number("memory"),
         memorySwapMb: number("memorySwap"),
-        cpus: inputs.cpus,
+        cpus: typeof inputs.cpus === "string" ? inputs.cpus : undefined,
+        cpuShares: typeof inputs.cpuShares === "number" ? inputs.cpuShares : undefined,
+        cgroupParent: typeof inputs.cgroupParent === "string" ? inputs.cgroupParent : undefined,
         capabilityDrops: texts(inputs.capabilities?.drops),
         capabilityAdds: texts(inputs.capabilities?.adds),
         securityOpts: texts(inputs.securityOpts),

@@ -5,7 +5,7 @@
  * process and cgroup really have (user, no_new_privs, capability bounding set, memory and CPU
  * limits, peak memory).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { cpusReadBack } from "../../fleet/forms/dockerForms";
@@ -98,7 +98,10 @@ const READ_BACK: Record<string, ReadBackField> = {
     name: { read: (info) => info.Name.replace(/^\//, ""), declared: (inputs) => inputs.name },
     command: { read: (info) => info.Config.Cmd, declared: (inputs) => inputs.command },
     user: { read: (info) => info.Config.User, declared: (inputs) => inputs.user },
-    cpus: { read: (info) => cpusReadBack(BigInt(info.HostConfig.NanoCpus ?? 0)), declared: (inputs) => inputs.cpus },
+    // Read back only when Docker has a quota (NanoCPUs > 0); the provider leaves the state's value otherwise.
+    cpus: { read: (info) => ((info.HostConfig.NanoCpus ?? 0) > 0 ? cpusReadBack(BigInt(info.HostConfig.NanoCpus ?? 0)) : undefined), declared: (inputs) => inputs.cpus },
+    // Always read back; 0 when none is set, which the provider's state holds for an undeclared one too.
+    cpuShares: { read: (info) => info.HostConfig.CpuShares ?? 0, declared: (inputs) => inputs.cpuShares ?? 0 },
     // Integer MB, as Go divides; swap only when positive (-1 stays -1).
     memory: { read: (info) => Math.trunc((info.HostConfig.Memory ?? 0) / MIB), declared: (inputs) => inputs.memory },
     memorySwap: {
@@ -221,8 +224,12 @@ export interface CgroupView {
      * also a child process, such as a runner the launcher restarts, which State.OOMKilled misses.
      */
     oomKills: bigint;
-    /** cpu.cfs_quota_us */
+    /** cpu.cfs_quota_us (-1: none of its own) */
     cpuQuotaMicros: bigint;
+    /** cpu.shares: its weight among its siblings */
+    cpuShares: bigint;
+    /** Its cpu cgroup's folder relative to the hierarchy's root, such as `/n8n-fleet-0123456789/acme/<container id>`. */
+    cpuPath: string;
     /** cpu.cfs_period_us */
     cpuPeriodMicros: bigint;
     /** cpuacct.usage: CPU time used since the container started, in ns. */
@@ -246,8 +253,49 @@ export function cgroupView(pid: number): CgroupView {
         limitHits: value(memory, "memory.failcnt"),
         oomKills: statLine(memory, "memory.oom_control", "oom_kill"),
         cpuQuotaMicros: value(cpu, "cpu.cfs_quota_us"),
+        cpuShares: value(cpu, "cpu.shares"),
+        cpuPath: cpu.slice(controllerMount("cpu").length),
         cpuPeriodMicros: value(cpu, "cpu.cfs_period_us"),
         cpuUsedNanos: value(cgroupFolder(pid, "cpuacct"), "cpuacct.usage"),
         throttledPeriods: statLine(cpu, "cpu.stat", "nr_throttled"),
+    };
+}
+
+/** What a tenant's envelope (its cgroup parent, fleet/containers/envelopes.ts) enforces and has counted; cgroup v1. */
+export interface EnvelopeView {
+    cpuQuotaMicros: bigint;
+    cpuPeriodMicros: bigint;
+    /** cpuacct.usage of every container of the tenant together, in ns. */
+    cpuUsedNanos: bigint;
+    /** cpu.stat nr_throttled: periods in which the tenant's whole quota ran out. */
+    throttledPeriods: bigint;
+    memoryLimit: bigint;
+    /** memory.max_usage_in_bytes of the whole tenant. */
+    peakMemory: bigint;
+    pidsMax: string;
+    pidsCurrent: bigint;
+    /** pids.events "max": how often a fork or clone was refused at pids.max. */
+    pidsRefused: bigint;
+    /** Processes the kernel killed for lack of memory anywhere in the tenant. */
+    oomKills: bigint;
+}
+
+/** The envelope at `cgroupParent` (as declared: `/n8n-fleet-<digest>/<tenant>`). */
+export function envelopeView(cgroupParent: string): EnvelopeView {
+    const folder = (controller: string) => join(controllerMount(controller), cgroupParent);
+    const text = (controller: string, file: string) => readFileSync(join(folder(controller), file), "utf8").trim();
+    const statLine = (controller: string, file: string, key: string) => BigInt(new RegExp(`^${key} (\\d+)$`, "m").exec(text(controller, file))?.[1] ?? "0");
+    return {
+        cpuQuotaMicros: BigInt(text("cpu", "cpu.cfs_quota_us")),
+        cpuPeriodMicros: BigInt(text("cpu", "cpu.cfs_period_us")),
+        // cpuacct may be a hierarchy of its own, where only a started container makes the folder.
+        cpuUsedNanos: existsSync(folder("cpuacct")) ? BigInt(text("cpuacct", "cpuacct.usage")) : 0n,
+        throttledPeriods: statLine("cpu", "cpu.stat", "nr_throttled"),
+        memoryLimit: BigInt(text("memory", "memory.limit_in_bytes")),
+        peakMemory: BigInt(text("memory", "memory.max_usage_in_bytes")),
+        pidsMax: text("pids", "pids.max"),
+        pidsCurrent: BigInt(text("pids", "pids.current")),
+        pidsRefused: statLine("pids", "pids.events", "max"),
+        oomKills: statLine("memory", "memory.oom_control", "oom_kill"),
     };
 }

@@ -1,5 +1,5 @@
 /**
- * Stand-in images for the four references the fleet pins (fleet/tenants/versions.ts), built on this machine
+ * Stand-in images for the references the fleet pins (a tenant's four, the edge's Caddy, the host agents' shell image) (fleet/tenants/versions.ts), built on this machine
  * because no image registry is reachable: a Debian 13 base made with debootstrap, then one
  * `docker build` per image from the folders beside this file. Both the base and the finished images
  * are cached per machine as `docker save` tarballs, keyed by everything they are built from, so a
@@ -159,7 +159,7 @@ function n8nInstallProblem(version: string): string | undefined {
 }
 
 /**
- * Makes the five pinned references present in the daemon: nothing to do when they are there and
+ * Makes the six pinned references present in the daemon: nothing to do when they are there and
  * current, `docker load` from the machine's cache when it holds them, otherwise build (debootstrap,
  * apt, import, one build per image) and save them to the cache for the next daemon.
  */
