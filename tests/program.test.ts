@@ -347,7 +347,7 @@ describe("limits and hardening", () => {
             assert.equal(`/${env.ENVELOPE_PARENT}/${id}`, parent);
             const [quota, memory, pids] = (env.ENVELOPE_RULES.split("\n").find((line) => line.startsWith(`${id} `)) ?? assert.fail(`no envelope for ${id}`)).split(" ").slice(1).map(Number);
             assert.deepEqual([quota, memory], [200_000, 4 * 1024 ** 3]);
-            assert.ok(pids >= 256 * containers.filter((c) => !c.inputs.attach).length, `${id}: pids.max ${pids}`);
+            assert.ok(pids >= 128 * containers.filter((c) => !c.inputs.attach).length, `${id}: pids.max ${pids}`);
         }
         // Another target's keeper has no rule for them, and two fleets (stacks) on one host never share a folder.
         assert.notEqual(envOf(envelopeKeeper("eu-1")).ENVELOPE_PARENT, envOf(envelopeKeeper("us-1")).ENVELOPE_PARENT);

@@ -109,11 +109,14 @@ export const CPU_FLOOR = {
 } as const;
 
 /**
- * Processes and threads per container of the tenant: n8n runs a dozen threads, PostgreSQL a
- * process per connection and worker, a runner a process per task; far above what they use, far
- * below a host's limit (the kernel's default pid_max is 32,768 on small hosts).
+ * Processes and threads per container of the tenant, summed into its envelope's cap: n8n runs
+ * about a dozen threads, PostgreSQL a process per connection (n8n's pools hold a few) and per
+ * background worker, a runner a handful; several times what they use, and far below a host's
+ * limit (the kernel's default pid_max is 32,768 on small hosts). A fork loop must meet this cap
+ * before its processes' memory meets its container's limit: 896 processes of a shell take about
+ * 170 MiB, under any n8n container's limit.
  */
-export const PIDS_PER_CONTAINER = 256;
+export const PIDS_PER_CONTAINER = 128;
 
 /** Docker's smallest CPU weight. */
 const MIN_CPU_SHARES = 2;

@@ -69,7 +69,17 @@ after(async () => {
 /** Starts `command` in a container as `user`, detached: it runs until the test stops it. */
 async function startLoad(container: string, user: string, script: string): Promise<void> {
     const exec = await docker.getContainer(container).exec({ Cmd: ["sh", "-c", script, MARK], User: user, AttachStdout: false, AttachStderr: false });
-    await exec.start({ Detach: true });
+    // The answer is a stream even when detached: read it to its end, or its socket keeps the test process alive.
+    const answer: unknown = await exec.start({ Detach: true });
+    if (answer && typeof (answer as NodeJS.ReadableStream).resume === "function") {
+        const stream = answer as NodeJS.ReadableStream;
+        await new Promise<void>((resolve) => {
+            stream.on("end", resolve);
+            stream.on("close", resolve);
+            stream.on("error", () => resolve());
+            stream.resume();
+        });
+    }
 }
 
 /** Processes of the host whose command line carries {@link MARK}, and their children. */
@@ -169,10 +179,12 @@ describe(`a neighbour saturating its envelope (both tenants at ${budget.cpus} CP
         // PIDs last (once capped, not even `docker exec` starts a process in the tenant): a fork loop in the
         // worker (the container with the most memory to spare for 1,800 small processes), far past the
         // envelope's cap; the measurement waits until the kernel refuses a fork there.
-        await startLoad(worker, "1000:1000", "i=0; while [ $i -lt 20000 ]; do sleep 600 & i=$((i+1)); done; wait");
+        // Each child a forked shell blocked on a FIFO (no exec, no CPU): about 100 KiB each.
+        await startLoad(worker, "1000:1000", "f=/tmp/n8f-load-fifo; rm -f $f; mkfifo $f; i=0; while [ $i -lt 20000 ]; do (read -r x < $f) & i=$((i+1)); done; wait");
         const capped = await poll("the noisy tenant's fork loop refused at its envelope's pids.max", 120_000, async () => {
             const view = envelopeView(envelope);
-            return view.pidsRefused > before.pidsRefused ? view : undefined;
+            if (view.pidsRefused > before.pidsRefused) return view;
+            throw new Error(`${view.pidsCurrent} processes of ${view.pidsMax}, ${view.pidsRefused - before.pidsRefused} forks refused`);
         });
         let loaded: { latencies: number[]; failures: string[] };
         let during: ReturnType<typeof envelopeView>;
