@@ -19,6 +19,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { minimumCpus, minimumMemoryMb } from "../../fleet/tenants/sizing";
 import { callWebhook } from "../e2e/n8nApi";
+import { callsFrom } from "./burst";
 import { Created, poll, testDaemon } from "./client";
 import { Deployment, DeployedContainer, deployLogged } from "./deploy";
 import { Tenant, declaredLimits, registrationsFor, tenantsOf, theOne } from "./fleetUnderTest";
@@ -27,16 +28,10 @@ import { callWebhookOnceRegistered, setUpTenant } from "./n8nInContainer";
 import { Phases, mib, printTable } from "./report";
 
 const MIB_PER_GIB = 1024;
-const CALLS = callsPerPhase(process.env.N8N_FLEET_NEIGHBOUR_CALLS);
+const CALLS = callsFrom("N8N_FLEET_NEIGHBOUR_CALLS", 60);
 const OWNER_PASSWORD = "Fleet-docker-Passw0rd";
 /** Every process the load starts carries this word in its command line, so the test can find and stop them all. */
 const MARK = "n8f-load";
-
-function callsPerPhase(setting: string | undefined): number {
-    if (setting === undefined || setting === "") return 60;
-    if (!/^[1-9]\d*$/.test(setting)) throw new Error(`N8N_FLEET_NEIGHBOUR_CALLS=${setting}: give a whole number of calls, such as 200`);
-    return Number(setting);
-}
 
 const budget = { cpus: minimumCpus(1), memoryGb: minimumMemoryMb(1) / MIB_PER_GIB };
 const NEIGHBOURS = {

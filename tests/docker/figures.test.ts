@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { PINNED } from "../../fleet/tenants/versions";
 import { minimumCpus, minimumMemoryMb } from "../../fleet/tenants/sizing";
-import { callWebhook } from "../e2e/n8nApi";
+import { burst, callsFrom } from "./burst";
 import { Created, testDaemon } from "./client";
 import { Deployment, deployLogged } from "./deploy";
 import { MINIMUM_BUDGET_FLEET, declaredHealth, declaredLimits, registrationsFor, tenantsOf, theOne } from "./fleetUnderTest";
@@ -26,14 +26,8 @@ import { Phases, mib, printTable } from "./report";
  * a worker runs about one execution a second, so 500 calls take over eight minutes; a shorter burst
  * keeps a CI run short, the full one gives README "Capacity" its figures.
  */
-const BURST_CALLS = burstCalls(process.env.N8N_FLEET_BURST_CALLS);
+const BURST_CALLS = callsFrom("N8N_FLEET_BURST_CALLS", 500);
 const BURST_CONCURRENCY = 20;
-
-function burstCalls(setting: string | undefined): number {
-    if (setting === undefined || setting === "") return 500;
-    if (!/^[1-9]\d*$/.test(setting)) throw new Error(`N8N_FLEET_BURST_CALLS=${setting}: give a whole number of calls, such as 100`);
-    return Number(setting);
-}
 const OWNER_PASSWORD = "Fleet-docker-Passw0rd";
 
 const docker = testDaemon();
@@ -86,22 +80,7 @@ describe(`figures at the minimum budget for one worker (${minimumCpus(1)} CPU, $
         const before = new Map(containers.map((c) => [c.plan.name, cgroupView(pids.get(c.plan.name) ?? 0)]));
         const envelope = declaredLimits(theOne(tenant, "main")).cgroupParent ?? assert.fail("the main declares no envelope");
         const envelopeBefore = envelopeView(envelope);
-        const failures: string[] = [];
-        let next = 0;
-        const started = performance.now();
-        await phases.time("burst", () =>
-            Promise.all(
-                Array.from({ length: BURST_CONCURRENCY }, async () => {
-                    while (next < BURST_CALLS) {
-                        const i = next++;
-                        const answer = await callWebhook(setup.webhook, { a: i, b: 1 }, 300_000).catch((error: Error) => ({ status: 0, body: error.message }));
-                        const body = answer.body as { sum?: unknown } | string;
-                        if (answer.status !== 200 || typeof body !== "object" || body.sum !== i + 1) failures.push(`call ${i}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
-                    }
-                }),
-            ),
-        );
-        const seconds = (performance.now() - started) / 1000;
+        const { seconds, failures } = await phases.time("burst", () => burst(setup.webhook, BURST_CALLS, BURST_CONCURRENCY));
         const envelopeAfter = envelopeView(envelope);
         printTable(
             `The tenant's envelope (${envelope}) during the burst`,

@@ -125,6 +125,14 @@ const READ_BACK: Record<string, ReadBackField> = {
         read: (info) => portsOf(info.State.Running ? info.NetworkSettings.Ports : info.HostConfig.PortBindings),
         declared: (inputs) => declaredPorts(inputs.ports),
     },
+    // As Docker keeps the create request's mounts (getDockerContainerMounts): bind options only when given.
+    mounts: {
+        read: (info) => mountsForm((info.HostConfig.Mounts ?? []).map((m) => ({ type: m.Type, source: m.Source, target: m.Target, readOnly: m.ReadOnly, propagation: m.BindOptions?.Propagation }))),
+        declared: (inputs) =>
+            inputs.mounts === undefined
+                ? undefined
+                : mountsForm((inputs.mounts as { type: string; source?: string; target: string; readOnly?: boolean; bindOptions?: { propagation?: string } }[]).map((m) => ({ ...m, propagation: m.bindOptions?.propagation }))),
+    },
     restart: { read: (info) => info.HostConfig.RestartPolicy?.Name, declared: (inputs) => inputs.restart },
     logDriver: { read: (info) => info.HostConfig.LogConfig?.Type, declared: (inputs) => inputs.logDriver },
     logOpts: { read: (info) => info.HostConfig.LogConfig?.Config, declared: (inputs) => inputs.logOpts },
@@ -315,4 +323,9 @@ function safeText(path: string): string {
     } catch {
         return "";
     }
+}
+
+/** Mounts in one comparable form, by target: an absent read-only flag is false, as the provider's state holds it. */
+function mountsForm(mounts: { type?: string; source?: string; target?: string; readOnly?: boolean; propagation?: string }[]): string[] {
+    return mounts.map((m) => JSON.stringify([m.type, m.source ?? "", m.target, m.readOnly ?? false, m.propagation ?? null])).sort();
 }
