@@ -240,7 +240,7 @@ function cgroupHierarchies(): string[] {
 }
 
 /** A cgroup and all its descendants, parents first. */
-function cgroupTree(dir: string): string[] {
+export function cgroupTree(dir: string): string[] {
     const dirs = [dir];
     try {
         for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -287,7 +287,8 @@ function signal(pid: number | undefined, name: NodeJS.Signals): void {
     }
 }
 
-function safeRead(path: string): string {
+/** A file's text, or "" when it cannot be read (gone meanwhile). */
+export function safeRead(path: string): string {
     try {
         return readFileSync(path, "utf8");
     } catch {

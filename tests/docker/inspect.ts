@@ -5,7 +5,8 @@
  * process and cgroup really have (user, no_new_privs, capability bounding set, memory and CPU
  * limits, peak memory).
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { cgroupTree, safeRead } from "./daemon";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { cpusReadBack } from "../../fleet/forms/dockerForms";
@@ -305,24 +306,9 @@ export function envelopeView(cgroupParent: string): EnvelopeView {
         pidsCurrent: BigInt(text("pids", "pids.current")),
         // The kernel counts a refused fork in the cgroup of the task that forked (a container's), which
         // kernels before 6.x do not add up to the parent whose pids.max refused it: summed over the tree.
-        pidsRefused: subtree(folder("pids")).reduce((sum, dir) => sum + BigInt(/^max (\d+)$/m.exec(safeText(join(dir, "pids.events")))?.[1] ?? "0"), 0n),
+        pidsRefused: cgroupTree(folder("pids")).reduce((sum, dir) => sum + BigInt(/^max (\d+)$/m.exec(safeRead(join(dir, "pids.events")))?.[1] ?? "0"), 0n),
         oomKills: statLine("memory", "memory.oom_control", "oom_kill"),
     };
-}
-
-/** A cgroup folder and every folder below it. */
-function subtree(dir: string): string[] {
-    const found = [dir];
-    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) found.push(...subtree(join(dir, entry.name)));
-    return found;
-}
-
-function safeText(path: string): string {
-    try {
-        return readFileSync(path, "utf8");
-    } catch {
-        return "";
-    }
 }
 
 /** Mounts in one comparable form, by target: an absent read-only flag is false, as the provider's state holds it. */
